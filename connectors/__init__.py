@@ -1,0 +1,1 @@
+"""Channel connectors: HTTP clients, vendor payload models and file parsers. No Dagster here."""

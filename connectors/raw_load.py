@@ -1,0 +1,160 @@
+"""Load landed extracts into the warehouse's raw tables, idempotently and in bulk.
+
+Each record is validated against its vendor model and flattened into raw rows; a record that
+fails is quarantined with the reason, and the rest of its file goes on. Every row carries a
+hash of its content: a row already in its table is not inserted again, and a landed file
+already loaded (same content hash) is skipped, so loading the same extract twice changes nothing.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import ValidationError
+
+from connectors.landing_zone import read_landed
+from connectors.shopify import raw_tables as shopify_raw_tables
+from connectors.warehouse import NULL
+
+# source name -> module with SCHEMA, RAW_TABLES and flatten(stream, payload)
+RAW_SOURCES: dict[str, ModuleType] = {"shopify": shopify_raw_tables}
+
+METADATA_COLUMNS = {"_record_hash": "varchar", "_landed_file": "varchar", "_extracted_at": "timestamptz"}
+QUARANTINE_COLUMNS = {"stream": "varchar", "record_id": "varchar", "reason": "varchar", "_payload": "varchar",
+                      **METADATA_COLUMNS}
+LANDED_FILES_COLUMNS = {"landed_file": "varchar", "sha256": "varchar", "stream": "varchar",
+                        "partition_key": "varchar", "record_count": "integer", "quarantined_count": "integer"}
+
+
+@dataclass
+class LoadReport:
+    files_loaded: int = 0
+    files_skipped: int = 0
+    records_seen: int = 0
+    quarantined: int = 0
+    rows_inserted: dict[str, int] = field(default_factory=dict)
+    records_by_stream: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: list[str] = field(default_factory=list)
+
+
+def _column_list(columns: dict[str, str]) -> str:
+    return ", ".join(f'"{c}" {t}' for c, t in columns.items())
+
+
+def _table_ddl(name: str, columns: dict[str, str]) -> str:
+    return f"create table if not exists {name} ({_column_list(columns)}, _loaded_at timestamptz)"
+
+
+def ensure_raw_tables(warehouse, source: str = "shopify") -> None:
+    module = RAW_SOURCES[source]
+    warehouse.execute(f"create schema if not exists {module.SCHEMA}")
+    for table, columns in module.RAW_TABLES.items():
+        warehouse.execute(_table_ddl(f"{module.SCHEMA}.{table}", {**columns, **METADATA_COLUMNS}))
+    warehouse.execute(_table_ddl(f"{module.SCHEMA}._quarantine", QUARANTINE_COLUMNS))
+    warehouse.execute(_table_ddl(f"{module.SCHEMA}._landed_files", LANDED_FILES_COLUMNS))
+
+
+def _cell(value):
+    if value is None:
+        return NULL
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _row_hash(table: str, row: dict) -> str:
+    canonical = json.dumps([table, {k: _cell(v) for k, v in row.items()}], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _validation_reason(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "record"
+    return f"{error.error_count()} validation error(s); first: {where}: {first['msg']}"
+
+
+def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> LoadReport:
+    """Load landed files into raw tables in one transaction; returns what happened to them."""
+    module = RAW_SOURCES[source]
+    ensure_raw_tables(warehouse, source)
+    report = LoadReport()
+    already = {sha for (sha,) in warehouse.fetchall(f"select sha256 from {module.SCHEMA}._landed_files")}
+    rows: dict[str, dict[str, dict]] = defaultdict(dict)  # table -> record hash -> row (dedupes the batch)
+    landed_rows = []
+    for path in paths:
+        extract = read_landed(path)
+        if extract.sha256 in already:
+            report.files_skipped += 1
+            continue
+        already.add(extract.sha256)
+        meta = {"_landed_file": str(path), "_extracted_at": extract.extracted_at}
+        quarantined = 0
+        for payload in extract.records:
+            try:
+                flattened = module.flatten(extract.stream, payload)
+            except ValidationError as error:
+                quarantine = {"stream": extract.stream, "record_id": str(payload.get("id")),
+                              "reason": _validation_reason(error), "_payload": json.dumps(payload, sort_keys=True)}
+                rows["_quarantine"][_row_hash("_quarantine", quarantine)] = {**quarantine, **meta}
+                report.quarantine_reasons.append(f"{extract.stream} {payload.get('id')}: {quarantine['reason']}")
+                quarantined += 1
+                continue
+            for table, table_rows in flattened.items():
+                for row in table_rows:
+                    digest = _row_hash(table, row)
+                    rows[table][digest] = {**row, "_record_hash": digest, **meta}
+        report.files_loaded += 1
+        report.records_seen += len(extract.records)
+        report.quarantined += quarantined
+        report.records_by_stream[extract.stream] = report.records_by_stream.get(extract.stream, 0) + len(extract.records)
+        landed_rows.append({"landed_file": str(path), "sha256": extract.sha256, "stream": extract.stream,
+                            "partition_key": extract.partition, "record_count": len(extract.records),
+                            "quarantined_count": quarantined})
+    if not landed_rows:
+        return report
+    warehouse.begin()
+    try:
+        for table, by_hash in rows.items():
+            columns = {**module.RAW_TABLES[table], **METADATA_COLUMNS} if table in module.RAW_TABLES else QUARANTINE_COLUMNS
+            report.rows_inserted[table] = _insert_new(warehouse, f"{module.SCHEMA}.{table}", columns, list(by_hash.values()))
+        _insert_new(warehouse, f"{module.SCHEMA}._landed_files", LANDED_FILES_COLUMNS, landed_rows, key="sha256")
+        warehouse.commit()
+    except Exception:
+        warehouse.rollback()
+        raise
+    return report
+
+
+def _insert_new(warehouse, table: str, columns: dict[str, str], rows: list[dict], key: str = "_record_hash") -> int:
+    """Bulk-copy rows into a scratch table, then insert those whose key the table lacks."""
+    if not rows:
+        return 0
+    scratch = "_incoming_" + table.replace(".", "_")
+    warehouse.execute(f"drop table if exists {scratch}")
+    warehouse.execute(f"create temp table {scratch} ({_column_list(columns)})")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+    try:
+        warehouse.copy_csv(scratch, columns, Path(handle.name))
+    finally:
+        Path(handle.name).unlink()
+    before = warehouse.fetchall(f"select count(*) from {table}")[0][0]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    warehouse.execute(
+        f"insert into {table} ({quoted}, _loaded_at) select {quoted}, current_timestamp from {scratch} i "
+        f"where not exists (select 1 from {table} t where t.{key} = i.{key})")
+    warehouse.execute(f"drop table {scratch}")
+    return warehouse.fetchall(f"select count(*) from {table}")[0][0] - before

@@ -1,0 +1,1 @@
+"""Shopify Admin REST API (orders, transactions, refunds, Shopify Payments payouts)."""
