@@ -1,0 +1,37 @@
+# omnirecon: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo dev test lock clean
+
+install: $(INSTALLED)
+
+# Re-installs only when the pinned dependencies or the package metadata change.
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" 
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+demo: install
+	$(BIN)/omnirecon demo
+
+dev: install
+	$(BIN)/omnirecon dev
+
+test: install
+	$(BIN)/python -m pytest
+
+# Re-pin every dependency after changing pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip && .lock-venv/bin/python -m pip install --quiet .
+	{ echo "# Exact versions for every install (make install uses pip install -c constraints.txt)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  .lock-venv/bin/python -m pip freeze --exclude omnirecon; } > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf .omnirecon dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""The sandbox retailer: a deterministic simulator and fake vendor APIs on loopback."""

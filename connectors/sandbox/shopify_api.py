@@ -1,0 +1,436 @@
+"""A fake Shopify Admin REST API on loopback, serving the sandbox retailer's in-memory shop.
+
+It behaves like the real API where a connector can tell the difference:
+
+- auth by the `X-Shopify-Access-Token` header (401 otherwise, before any throttling);
+- cursor pagination: an opaque `page_info` token in a `Link` header (rel="next" / rel="previous"),
+  and a request that carries `page_info` may only add `limit` (400 otherwise);
+- a leaky-bucket rate limit: `X-Shopify-Shop-Api-Call-Limit: used/size` on every response, 429 with
+  `Retry-After` when the bucket is full;
+- Shopify's list orderings: orders by (updated_at, id) ascending; payouts by date and balance
+  transactions by processed_at, most recent first (as the REST reference documents);
+- orders default to `status=open` as on the real shop: pass `status=any` to see closed and
+  cancelled orders too.
+
+Endpoints (under /admin/api/<version>/): orders.json, orders/<id>/transactions.json,
+shopify_payments/payouts.json, shopify_payments/balance/transactions.json.
+
+Usage:
+    with FakeShopifyAdminAPI(store, "shpat_test") as api:   # started on a free port
+        requests.get(api.base_url + "/admin/api/2026-07/orders.json", headers=...)
+    api.request_log   # [LoggedRequest(method, path, query, status), ...]
+    api.fail_next(3)  # the next 3 requests answer 500 (restart tests)
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+MAX_LIMIT = 250
+DEFAULT_LIMIT = 50
+THROTTLED_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+INVALID_TOKEN_MESSAGE = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+
+
+@dataclass
+class ShopifyStore:
+    """The shop's data as Shopify would serve it (payload dicts, exactly as rendered)."""
+
+    orders: list[dict]  # order payloads with line_items, shipping_lines and refunds embedded
+    transactions: dict[int, list[dict]]  # order id -> that order's transactions
+    payouts: list[dict]  # Shopify Payments payouts
+    balance_transactions: list[dict] = field(default_factory=list)  # each names its payout_id
+
+
+class LoggedRequest(NamedTuple):
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+
+
+class ApiError(Exception):
+    """An error response: the status and Shopify's `errors` value."""
+
+    def __init__(self, status: int, errors: Any):
+        super().__init__(status, errors)
+        self.status = status
+        self.errors = errors
+
+
+# ---- rate limit -----------------------------------------------------------------------------
+
+class LeakyBucket:
+    """Shopify's REST call limit: each call adds one unit, the bucket leaks at a steady rate.
+
+    Retry-After is treated as a promise: once it has elapsed since a 429, a full bucket frees one
+    unit, so a client that waits as told gets through even when the leak rate is tiny (tests).
+    """
+
+    def __init__(self, size: int, leak_per_second: float, retry_after_seconds: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.size = size
+        self.leak_per_second = leak_per_second
+        self.retry_after_seconds = retry_after_seconds
+        self._clock = clock
+        self._level = 0.0
+        self._leaked_at = clock()
+        self._released_at: float | None = None
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int]:
+        """Try to admit one call: (admitted, units used now)."""
+        with self._lock:
+            now = self._clock()
+            self._level = max(0.0, self._level - (now - self._leaked_at) * self.leak_per_second)
+            self._leaked_at = now
+            if self._released_at is not None and now >= self._released_at:
+                self._level = min(self._level, self.size - 1.0)
+                self._released_at = None
+            if self._level + 1.0 > self.size:
+                if self._released_at is None:
+                    self._released_at = now + self.retry_after_seconds
+                return False, self.size
+            self._level += 1.0
+            return True, min(self.size, math.ceil(self._level))
+
+    def used(self) -> int:
+        with self._lock:
+            return min(self.size, math.ceil(self._level))
+
+
+# ---- pagination -----------------------------------------------------------------------------
+
+def _encode_page_info(payload: dict) -> str:
+    raw = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_page_info(token: str) -> dict:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiError(400, {"page_info": "Invalid value."}) from None
+    if not isinstance(payload, dict) or {"resource", "filters", "direction", "anchor"} - payload.keys():
+        raise ApiError(400, {"page_info": "Invalid value."})
+    return payload
+
+
+@dataclass(frozen=True)
+class ListResource:
+    """One paginated list endpoint: how to filter its records and in which order to serve them."""
+
+    name: str  # response key, e.g. "orders"
+    filter_params: tuple[str, ...]
+    records: Callable[[ShopifyStore], list[dict]]
+    matches: Callable[[dict, dict[str, Any]], bool]
+    sort_key: Callable[[dict], tuple]  # ascending key; `descending` flips the served order
+    descending: bool
+    parse_filters: Callable[[dict[str, str]], dict[str, Any]]
+
+
+def _anchor(record: dict, resource: ListResource) -> list:
+    # The sort key goes into the token as JSON: datetimes and dates as ISO text.
+    return [v.isoformat() if isinstance(v, (datetime, date)) else v for v in resource.sort_key(record)]
+
+
+def _anchor_key(anchor: list, sample: tuple) -> tuple:
+    converted = []
+    for value, like in zip(anchor, sample):
+        if isinstance(like, datetime):
+            converted.append(datetime.fromisoformat(value))
+        elif isinstance(like, date):
+            converted.append(date.fromisoformat(value))
+        else:
+            converted.append(value)
+    return tuple(converted)
+
+
+def _page(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, str], limit: int,
+          page_info: dict | None) -> tuple[list[dict], dict | None, dict | None]:
+    """One page of `resource`, plus the page_info payloads of the next and previous pages."""
+    filters = resource.parse_filters(raw_filters)
+    ordered = sorted((r for r in resource.records(store) if resource.matches(r, filters)),
+                     key=resource.sort_key, reverse=resource.descending)
+    keys = [resource.sort_key(r) for r in ordered]
+
+    def after(i: int, anchor: tuple) -> bool:  # does position i come after the anchor in served order?
+        return keys[i] < anchor if resource.descending else keys[i] > anchor
+
+    if page_info is None or not ordered:
+        start, end = 0, min(limit, len(ordered))
+    else:
+        anchor = _anchor_key(page_info["anchor"], keys[0])
+        if page_info["direction"] == "next":
+            start = next((i for i in range(len(ordered)) if after(i, anchor)), len(ordered))
+            end = min(start + limit, len(ordered))
+        else:
+            # Records before the anchor form a prefix of the served order.
+            end = sum(1 for i in range(len(ordered)) if not after(i, anchor) and keys[i] != anchor)
+            start = max(0, end - limit)
+    records = ordered[start:end]
+    base = {"resource": resource.name, "filters": raw_filters}
+    next_info = ({**base, "direction": "next", "anchor": _anchor(records[-1], resource)}
+                 if records and end < len(ordered) else None)
+    previous_info = ({**base, "direction": "previous", "anchor": _anchor(records[0], resource)}
+                     if records and start > 0 else None)
+    return records, next_info, previous_info
+
+
+# ---- filters --------------------------------------------------------------------------------
+
+def _timestamp(name: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, {name: f"'{value}' is not a valid ISO 8601 date-time."}) from None
+    # Shopify reads a time without offset in the shop's zone; the fake shop keeps UTC for those.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, {name: f"'{value}' is not a valid date (YYYY-MM-DD)."}) from None
+
+
+def _order_filters(raw: dict[str, str]) -> dict[str, Any]:
+    status = raw.get("status", "open")
+    if status not in ("open", "closed", "cancelled", "any"):
+        raise ApiError(400, {"status": f"'{status}' is not one of open, closed, cancelled, any."})
+    return {"status": status,
+            "updated_at_min": _timestamp("updated_at_min", raw["updated_at_min"]) if "updated_at_min" in raw else None,
+            "updated_at_max": _timestamp("updated_at_max", raw["updated_at_max"]) if "updated_at_max" in raw else None}
+
+
+def _order_matches(order: dict, f: dict[str, Any]) -> bool:
+    closed, cancelled = order.get("closed_at") is not None, order.get("cancelled_at") is not None
+    if f["status"] == "open" and (closed or cancelled):
+        return False
+    if (f["status"] == "closed" and not closed) or (f["status"] == "cancelled" and not cancelled):
+        return False
+    updated = datetime.fromisoformat(order["updated_at"])
+    if f["updated_at_min"] is not None and updated < f["updated_at_min"]:
+        return False
+    return f["updated_at_max"] is None or updated <= f["updated_at_max"]
+
+
+def _payout_filters(raw: dict[str, str]) -> dict[str, Any]:
+    return {"date_min": _day("date_min", raw["date_min"]) if "date_min" in raw else None,
+            "date_max": _day("date_max", raw["date_max"]) if "date_max" in raw else None,
+            "status": raw.get("status")}
+
+
+def _payout_matches(payout: dict, f: dict[str, Any]) -> bool:
+    day = date.fromisoformat(payout["date"])
+    return ((f["date_min"] is None or day >= f["date_min"]) and (f["date_max"] is None or day <= f["date_max"])
+            and (f["status"] is None or payout["status"] == f["status"]))
+
+
+def _balance_filters(raw: dict[str, str]) -> dict[str, Any]:
+    if "payout_id" in raw and not raw["payout_id"].isdigit():
+        raise ApiError(400, {"payout_id": "must be an integer"})
+    return {"payout_id": int(raw["payout_id"]) if "payout_id" in raw else None}
+
+
+def _balance_matches(txn: dict, f: dict[str, Any]) -> bool:
+    return f["payout_id"] is None or txn.get("payout_id") == f["payout_id"]
+
+
+ORDERS = ListResource(
+    name="orders", filter_params=("status", "updated_at_min", "updated_at_max"),
+    records=lambda s: s.orders, matches=_order_matches, parse_filters=_order_filters,
+    sort_key=lambda o: (datetime.fromisoformat(o["updated_at"]), o["id"]), descending=False)
+PAYOUTS = ListResource(
+    name="payouts", filter_params=("date_min", "date_max", "status"),
+    records=lambda s: s.payouts, matches=_payout_matches, parse_filters=_payout_filters,
+    sort_key=lambda p: (date.fromisoformat(p["date"]), p["id"]), descending=True)
+BALANCE_TRANSACTIONS = ListResource(
+    name="transactions", filter_params=("payout_id",),
+    records=lambda s: s.balance_transactions, matches=_balance_matches, parse_filters=_balance_filters,
+    sort_key=lambda t: (datetime.fromisoformat(t["processed_at"]), t["id"]), descending=True)
+LIST_ROUTES = {"orders.json": ORDERS, "shopify_payments/payouts.json": PAYOUTS,
+               "shopify_payments/balance/transactions.json": BALANCE_TRANSACTIONS}
+ORDER_TRANSACTIONS_ROUTE = re.compile(r"orders/(\d+)/transactions\.json")
+
+
+# ---- HTTP -----------------------------------------------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the connector's session expects
+    # Headers and body go out in two writes: without TCP_NODELAY each keep-alive request waits
+    # ~40 ms on Nagle's algorithm and the client's delayed ACK.
+    disable_nagle_algorithm = True
+    server_version = "FakeShopify/1.0"
+    api: FakeShopifyAdminAPI  # set on the subclass made per server
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: tests read request_log instead
+        pass
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_PUT(self):
+        self._serve("PUT")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        headers: dict[str, str] = {}
+        try:
+            status, body, headers = self.api._respond(method, split.path, query, self.headers)
+        except ApiError as error:
+            status, body = error.status, {"errors": error.errors}
+        except Exception as error:  # a bug in the fake must still answer, like a real 500
+            status, body = 500, {"errors": f"Internal Server Error ({type(error).__name__})"}
+        self.api._log(LoggedRequest(method, split.path, query, status))
+        payload = json.dumps(body, default=_json_default).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Shopify-API-Version", self.api.api_version)
+        self.send_header("X-Shopify-Shop-Api-Call-Limit", f"{self.api._bucket.used()}/{self.api._bucket.size}")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class FakeShopifyAdminAPI:
+    def __init__(self, store: ShopifyStore, access_token: str, *, api_version: str = "2026-07",
+                 bucket_size: int = 40, leak_per_second: float = 2.0, retry_after_seconds: float = 1.0,
+                 host: str = "127.0.0.1", port: int = 0):
+        self.store = store
+        self.api_version = api_version
+        self._access_token = access_token
+        self._bucket = LeakyBucket(bucket_size, leak_per_second, retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+        self.request_log: list[LoggedRequest] = []
+        self._failures: list[int] = []
+        self._lock = threading.Lock()
+        handler = type("Handler", (_Handler,), {"api": self})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:  # the token stays out of reprs
+        return f"FakeShopifyAdminAPI({self.base_url!r}, api_version={self.api_version!r})"
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeShopifyAdminAPI:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-shopify-api", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> FakeShopifyAdminAPI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def fail_next(self, n: int, status: int = 500) -> None:
+        """Answer the next n requests with `status` (an outage), whatever they ask."""
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def _log(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.request_log.append(entry)
+
+    # ---- routing ----------------------------------------------------------------------------
+    def _respond(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            return failure, {"errors": "Internal Server Error" if failure >= 500 else "Injected failure"}, {}
+        if headers.get("X-Shopify-Access-Token") != self._access_token:
+            raise ApiError(401, INVALID_TOKEN_MESSAGE)
+        admitted, _ = self._bucket.take()
+        if not admitted:
+            return 429, {"errors": THROTTLED_MESSAGE}, {"Retry-After": f"{float(self.retry_after_seconds)}"}
+        prefix = f"/admin/api/{self.api_version}/"
+        if method != "GET" or not path.startswith(prefix):
+            raise ApiError(404, "Not Found")
+        route = path[len(prefix):]
+        if route in LIST_ROUTES:
+            return self._list(LIST_ROUTES[route], path, query)
+        found = ORDER_TRANSACTIONS_ROUTE.fullmatch(route)
+        if found:
+            order_id = int(found.group(1))
+            if not any(order["id"] == order_id for order in self.store.orders):
+                raise ApiError(404, "Not Found")
+            return 200, {"transactions": list(self.store.transactions.get(order_id, []))}, {}
+        raise ApiError(404, "Not Found")
+
+    def _list(self, resource: ListResource, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        limit = _limit(query.get("limit"))
+        page_info = None
+        if "page_info" in query:
+            extra = sorted(set(query) - {"page_info", "limit"})
+            if extra:
+                raise ApiError(400, {"page_info": f"page_info cannot be combined with {', '.join(extra)}: "
+                                                  "only limit may be sent with page_info."})
+            page_info = _decode_page_info(query["page_info"])
+            if page_info["resource"] != resource.name:
+                raise ApiError(400, {"page_info": "Invalid value."})
+            raw_filters = page_info["filters"]
+        else:
+            raw_filters = {k: v for k, v in query.items() if k in resource.filter_params}
+        records, next_info, previous_info = _page(resource, self.store, raw_filters, limit, page_info)
+        links = []
+        # Shopify lists previous before next.
+        for rel, info in (("previous", previous_info), ("next", next_info)):
+            if info is not None:
+                url = f"{self.base_url}{path}?{urlencode({'limit': limit, 'page_info': _encode_page_info(info)})}"
+                links.append(f'<{url}>; rel="{rel}"')
+        return 200, {resource.name: records}, ({"Link": ", ".join(links)} if links else {})
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not value.isdigit() or int(value) < 1:
+        raise ApiError(400, {"limit": "must be a positive integer"})
+    return min(int(value), MAX_LIMIT)

@@ -1,0 +1,193 @@
+"""The Shopify Admin REST client: authenticated GETs, retries, and Link-header cursor pagination.
+
+    client = ShopifyAdminClient("https://acme.myshopify.com", token)          # or http://127.0.0.1:<port>
+    for page in client.get_pages("orders.json", {"status": "any", "updated_at_min": ...}, "orders"):
+        page.records      # raw payload dicts, exactly as Shopify sent them
+        page.url          # the URL that was fetched
+        page.next_url     # Link rel="next", or None on the last page
+    client.resume_pages(saved_next_url, "orders")     # carry on from a saved next-page URL
+    client.transactions_for_order(450789469)          # that order's transactions (one request)
+
+Paths are relative to /admin/api/<api_version>/. Transient failures (connection errors, 5xx, 429)
+are retried with exponential backoff; a 429 waits its Retry-After instead. Anything else, or
+running out of retries, raises ShopifyAPIError. The access token only ever travels in the
+X-Shopify-Access-Token header to the configured shop: it is never logged, never part of an
+error message or repr, and pagination links are always re-rooted on the configured shop.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+TOKEN_HEADER = "X-Shopify-Access-Token"
+MAX_BACKOFF_SECONDS = 60.0
+BODY_EXCERPT_CHARS = 300
+# requests' own errors that mean "try again": the connection broke, not the request was wrong.
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
+
+
+class ShopifyAPIError(Exception):
+    """A Shopify request that failed for good: the status (None if no response), path and body excerpt."""
+
+    def __init__(self, message: str, *, status: int | None, path: str, body: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.path = path
+        self.body = body
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict]
+    url: str
+    next_url: str | None
+
+
+_LINK_PART = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
+_REL = re.compile(r'rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
+
+
+def parse_link_header(value: str | None) -> dict[str, str]:
+    """rel -> URL from an RFC 8288 Link header, e.g. `<https://...page_info=x>; rel="next"`."""
+    links: dict[str, str] = {}
+    for match in _LINK_PART.finditer(value or ""):
+        url, params = match.group(1).strip(), match.group(2)
+        for rel_match in _REL.finditer(params):
+            for rel in rel_match.group(1).split():  # rel="previous next" is legal
+                links.setdefault(rel.lower(), url)
+    return links
+
+
+class ShopifyAdminClient:
+    def __init__(self, shop_url: str, access_token: str, *, api_version: str = "2026-07", max_retries: int = 6,
+                 backoff_seconds: float = 0.5, timeout: float = 30, session: requests.Session | None = None):
+        if not access_token:
+            raise ValueError("a Shopify access token is required")
+        shop_url = shop_url.strip().rstrip("/")
+        if "://" not in shop_url:
+            shop_url = f"https://{shop_url}"
+        parts = urlsplit(shop_url)
+        self.shop_url = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        self.api_version = api_version
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.timeout = timeout
+        # One keep-alive session; the token lives only in its headers.
+        self._session = session or requests.Session()
+        self._session.headers.update({TOKEN_HEADER: access_token, "Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"ShopifyAdminClient({self.shop_url!r}, api_version={self.api_version!r})"
+
+    @property
+    def admin_root(self) -> str:
+        return f"{self.shop_url}/admin/api/{self.api_version}"
+
+    def url_for(self, path: str) -> str:
+        """A path relative to /admin/api/<version>/ (or a full /admin/... path) as a URL on this shop."""
+        if path.startswith("/admin/"):
+            return f"{self.shop_url}{path}"
+        return f"{self.admin_root}/{path.lstrip('/')}"
+
+    # ---- pagination -------------------------------------------------------------------------
+    def get_pages(self, path: str, params: dict, key: str) -> Iterator[Page]:
+        """Every page of a list request, first to last, following Link rel="next"."""
+        return self._pages(self.url_for(path), dict(params), key)
+
+    def resume_pages(self, next_url: str, key: str) -> Iterator[Page]:
+        """The pages from a saved next-page URL on (its page_info carries the original filters)."""
+        return self._pages(self._on_this_shop(next_url), None, key)
+
+    def _pages(self, url: str, params: dict | None, key: str) -> Iterator[Page]:
+        while url:
+            response = self._get(url, params)
+            payload = self._json(response, url)
+            if key not in payload or not isinstance(payload[key], list):
+                raise ShopifyAPIError(f"Shopify answered {self._path(url)} without a {key!r} list",
+                                      status=response.status_code, path=self._path(url),
+                                      body=self._excerpt(response.text))
+            next_url = parse_link_header(response.headers.get("Link")).get("next")
+            next_url = self._on_this_shop(next_url) if next_url else None
+            yield Page(records=payload[key], url=response.url, next_url=next_url)
+            url, params = next_url, None  # the next URL already holds everything (page_info + limit)
+
+    def transactions_for_order(self, order_id: int) -> list[dict]:
+        """All transactions of one order (authorization, capture, sale, refund, void ...)."""
+        return [record for page in self.get_pages(f"orders/{int(order_id)}/transactions.json", {}, "transactions")
+                for record in page.records]
+
+    def _on_this_shop(self, url: str) -> str:
+        # Pagination links are followed on the configured shop only: the token never goes elsewhere.
+        parts = urlsplit(url)
+        return urlunsplit((*urlsplit(self.shop_url)[:2], parts.path, parts.query, ""))
+
+    # ---- one request, retried ---------------------------------------------------------------
+    def _get(self, url: str, params: dict | None) -> requests.Response:
+        path = self._path(url)
+        for attempt in range(self.max_retries + 1):
+            wait = self._backoff(attempt)
+            try:
+                response = self._session.get(url, params=params, timeout=self.timeout)
+            except TRANSIENT_ERRORS as error:
+                problem, status, body = f"{type(error).__name__}", None, ""
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                body = self._excerpt(response.text)
+                if status == 401:
+                    raise ShopifyAPIError(f"Shopify rejected the access token (401) for GET {path}: {body}",
+                                          status=status, path=path, body=body)
+                if status != 429 and status < 500:
+                    raise ShopifyAPIError(f"Shopify answered {status} for GET {path}: {body}",
+                                          status=status, path=path, body=body)
+                problem = f"HTTP {status}"
+                if status == 429:
+                    wait = _retry_after(response, default=wait)
+            if attempt == self.max_retries:
+                raise ShopifyAPIError(
+                    f"GET {path} still failing after {self.max_retries} retries ({problem})" + (f": {body}" if body else ""),
+                    status=status, path=path, body=body)
+            log.warning("Shopify GET %s: %s, retry %d/%d in %.2fs", path, problem, attempt + 1, self.max_retries, wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
+
+    def _json(self, response: requests.Response, url: str):
+        try:
+            return response.json()
+        except ValueError:
+            raise ShopifyAPIError(f"Shopify answered GET {self._path(url)} with a body that is not JSON",
+                                  status=response.status_code, path=self._path(url),
+                                  body=self._excerpt(response.text)) from None
+
+    def _path(self, url: str) -> str:
+        # Errors name the path and query, never the full URL with its host (and never headers).
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def _excerpt(self, text: str) -> str:
+        token = self._session.headers.get(TOKEN_HEADER)
+        if token:
+            text = text.replace(token, "[redacted]")
+        return text[:BODY_EXCERPT_CHARS]
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """Retry-After in seconds (Shopify sends a float such as "2.0"); the backoff when absent or odd."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return default
+    return min(max(seconds, 0.0), MAX_BACKOFF_SECONDS) if seconds == seconds else default

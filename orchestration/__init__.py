@@ -1,0 +1,1 @@
+"""Dagster definitions that wire connectors, raw loads, dbt models and exports together."""

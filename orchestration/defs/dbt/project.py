@@ -1,0 +1,31 @@
+"""The dbt project as Dagster sees it: where it is, and its manifest (parsed when missing)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration import local_paths
+
+DBT_TARGET = os.environ.get("OMNIRECON_TARGET", "duckdb")
+# The dbt profile reads the DuckDB path from the environment; subprocesses inherit it.
+os.environ.setdefault("OMNIRECON_DUCKDB_PATH", str(local_paths.duckdb_path()))
+
+omnirecon_dbt = DbtProject(project_dir=local_paths.DBT_PROJECT_DIR, profiles_dir=local_paths.DBT_PROJECT_DIR,
+                           target=DBT_TARGET)
+
+
+def parse_manifest() -> Path:
+    """Write target/manifest.json with `dbt parse` (a few seconds; needs no warehouse)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(omnirecon_dbt.project_dir),
+                    "--profiles-dir", str(omnirecon_dbt.profiles_dir), "--target", DBT_TARGET],
+                   check=True, cwd=omnirecon_dbt.project_dir)
+    return omnirecon_dbt.manifest_path
+
+
+if not omnirecon_dbt.manifest_path.exists():
+    parse_manifest()

@@ -1,0 +1,15 @@
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+
+from orchestration.defs.dbt.assets import omnirecon_dbt_models
+from orchestration.defs.finance.erp_export import erp_posting_export
+from orchestration.defs.finance.posting_gate import posting_batches_balance
+
+reconciliation_build = define_asset_job(
+    "reconciliation_build", selection=AssetSelection.assets(omnirecon_dbt_models, erp_posting_export),
+    description="Build the dbt models (staging, canonical, settlement matching, postings), gate, export.")
+
+reconciliation_schedule = ScheduleDefinition(job=reconciliation_build, cron_schedule="0 3 * * *",
+                                             execution_timezone="America/New_York")
+
+defs = Definitions(assets=[erp_posting_export], asset_checks=[posting_batches_balance],
+                   jobs=[reconciliation_build], schedules=[reconciliation_schedule])

@@ -1,0 +1,113 @@
+"""`omnirecon demo` and `omnirecon dev`: the whole pipeline on the sandbox retailer, on this machine."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from connectors.sandbox.retailer import start_sandbox
+from connectors.sandbox.simulator import SandboxConfig
+from orchestration import local_paths
+
+DAGSTER_YAML = """\
+# Local Dagster instance for omnirecon (SQLite storage under this folder).
+concurrency:
+  pools:
+    # DuckDB takes one writer at a time: raw loads and dbt builds share the warehouse_writer pool.
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_local_instance() -> Path:
+    """Point this process (and its children) at the local omnirecon home and Dagster instance."""
+    home = local_paths.home()
+    os.environ.setdefault("OMNIRECON_HOME", str(home))
+    os.environ.setdefault("OMNIRECON_DUCKDB_PATH", str(local_paths.duckdb_path()))
+    dagster_home = local_paths.dagster_home()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+def reset_sandbox_state() -> None:
+    """The demo replays the sandbox from scratch: drop its landed files, warehouse and exports."""
+    for path in (local_paths.landing_root(), local_paths.export_root(), local_paths.cursor_path().parent):
+        shutil.rmtree(path, ignore_errors=True)
+    for suffix in ("", ".wal"):
+        Path(str(local_paths.duckdb_path()) + suffix).unlink(missing_ok=True)
+
+
+def business_days(config: SandboxConfig) -> list[str]:
+    return [(config.start_date + timedelta(days=i)).isoformat() for i in range(config.days)]
+
+
+def run_pipeline(config: SandboxConfig, instance, log=print) -> None:
+    """Materialize the asset graph for the sandbox days: one pull run per day, then the build run."""
+    from orchestration.definitions import defs
+
+    pull = defs.resolve_job_def("shopify_daily_pull")
+    for day in business_days(config):
+        started = time.monotonic()
+        result = pull.execute_in_process(partition_key=day, instance=instance)
+        log(f"  pulled and loaded business day {day}: {'ok' if result.success else 'FAILED'} "
+            f"({time.monotonic() - started:.1f}s)")
+        if not result.success:
+            raise SystemExit(f"the Shopify pull for {day} failed: see the run in the Dagster UI (make dev)")
+    started = time.monotonic()
+    result = defs.resolve_job_def("reconciliation_build").execute_in_process(instance=instance, raise_on_error=False)
+    log(f"  dbt build, posting gate and ERP export: {'ok' if result.success else 'FAILED'} "
+        f"({time.monotonic() - started:.1f}s)")
+    return result
+
+
+def run_demo(config: SandboxConfig) -> int:
+    from dagster import DagsterInstance
+
+    from connectors.warehouse import connect
+    from orchestration.defs.dbt.project import parse_manifest
+    from orchestration.reconciliation_summary import differences_from_truth, render, summarize
+
+    started = time.monotonic()
+    home = prepare_local_instance()
+    reset_sandbox_state()
+    print(f"omnirecon demo: sandbox retailer seed={config.seed}, {config.days} days from {config.start_date}, "
+          f"{config.orders_per_day} orders a day, anomaly rate {config.anomaly_rate}")
+    with start_sandbox(config, home / "sandbox") as sandbox:
+        os.environ.update(sandbox.env)
+        print(f"  fake Shopify Admin API on {sandbox.shopify_api.base_url}; ground truth in {sandbox.manifest_path}")
+        parse_manifest()
+        run_pipeline(config, DagsterInstance.get())
+        with connect(str(local_paths.duckdb_path())) as warehouse:
+            summary = summarize(warehouse)
+            diffs = differences_from_truth(warehouse, sandbox.world.ground_truth)
+    print()
+    print(render(summary))
+    truth = sandbox.world.ground_truth
+    print()
+    print(f"Sandbox ground truth: {truth['settlement_lines']['matched']} matched, "
+          f"{truth['settlement_lines']['unmatched']} unmatched, exceptions {json.dumps(truth['exceptions_by_reason'])}")
+    print("Result equals the ground truth." if not diffs else "DIFFERS from the ground truth:\n  " + "\n  ".join(diffs))
+    print(f"ERP files: {local_paths.export_root() / 'erp'}")
+    print(f"Done in {time.monotonic() - started:.0f}s. Open the Dagster UI with `make dev` (http://127.0.0.1:3000).")
+    return 0 if not diffs else 1
+
+
+def run_dev(config: SandboxConfig, port: int = 3000) -> int:
+    """Serve the sandbox's APIs and run the Dagster webserver and daemon on this code location."""
+    home = prepare_local_instance()
+    with start_sandbox(config, home / "sandbox") as sandbox:
+        env = {**os.environ, **sandbox.env}
+        print(f"sandbox Shopify API on {sandbox.shopify_api.base_url}; Dagster UI on http://127.0.0.1:{port}")
+        dagster = Path(sys.executable).with_name("dagster")
+        return subprocess.call([str(dagster), "dev", "-w", str(local_paths.REPO_ROOT / "workspace.yaml"),
+                                "-p", str(port)], env=env, cwd=local_paths.REPO_ROOT)

@@ -1,0 +1,36 @@
+"""Where a local omnirecon keeps its files: landing zone, DuckDB warehouse, exports, Dagster home.
+
+Everything lives under OMNIRECON_HOME (default: .omnirecon/ in the checkout), and each path can be
+overridden by its own variable, so a deployment can point them at mounted volumes.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def home() -> Path:
+    return Path(os.environ.get("OMNIRECON_HOME", REPO_ROOT / ".omnirecon")).resolve()
+
+
+def landing_root() -> Path:
+    return Path(os.environ.get("OMNIRECON_LANDING_ROOT", home() / "landing"))
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get("OMNIRECON_DUCKDB_PATH", home() / "warehouse.duckdb"))
+
+
+def export_root() -> Path:
+    return Path(os.environ.get("OMNIRECON_EXPORT_ROOT", home() / "exports"))
+
+
+def cursor_path() -> Path:
+    return home() / "state" / "shopify_cursors.json"
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME", home() / "dagster_home"))
