@@ -30,7 +30,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,7 +50,7 @@ class ShopifyStore:
     orders: list[dict]  # order payloads with line_items, shipping_lines and refunds embedded
     transactions: dict[int, list[dict]]  # order id -> that order's transactions
     payouts: list[dict]  # Shopify Payments payouts
-    balance_transactions: list[dict] = field(default_factory=list)  # each names its payout_id
+    balance_transactions: list[dict]  # Shopify Payments balance transactions, each names its payout_id
 
 
 class LoggedRequest(NamedTuple):
@@ -89,8 +89,8 @@ class LeakyBucket:
         self._released_at: float | None = None
         self._lock = threading.Lock()
 
-    def take(self) -> tuple[bool, int]:
-        """Try to admit one call: (admitted, units used now)."""
+    def take(self) -> bool:
+        """Admit one call if the bucket has room."""
         with self._lock:
             now = self._clock()
             self._level = max(0.0, self._level - (now - self._leaked_at) * self.leak_per_second)
@@ -101,9 +101,9 @@ class LeakyBucket:
             if self._level + 1.0 > self.size:
                 if self._released_at is None:
                     self._released_at = now + self.retry_after_seconds
-                return False, self.size
+                return False
             self._level += 1.0
-            return True, min(self.size, math.ceil(self._level))
+            return True
 
     def used(self) -> int:
         with self._lock:
@@ -123,7 +123,8 @@ def _decode_page_info(token: str) -> dict:
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ApiError(400, {"page_info": "Invalid value."}) from None
-    if not isinstance(payload, dict) or {"resource", "filters", "direction", "anchor"} - payload.keys():
+    if (not isinstance(payload, dict) or {"resource", "filters", "direction", "anchor"} - payload.keys()
+            or not isinstance(payload["filters"], dict) or not isinstance(payload["anchor"], list)):
         raise ApiError(400, {"page_info": "Invalid value."})
     return payload
 
@@ -172,7 +173,10 @@ def _page(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, st
     if page_info is None or not ordered:
         start, end = 0, min(limit, len(ordered))
     else:
-        anchor = _anchor_key(page_info["anchor"], keys[0])
+        try:
+            anchor = _anchor_key(page_info["anchor"], keys[0])
+        except (TypeError, ValueError):
+            raise ApiError(400, {"page_info": "Invalid value."}) from None
         if page_info["direction"] == "next":
             start = next((i for i in range(len(ordered)) if after(i, anchor)), len(ordered))
             end = min(start + limit, len(ordered))
@@ -353,7 +357,9 @@ class FakeShopifyAdminAPI:
 
     def start(self) -> FakeShopifyAdminAPI:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-shopify-api", daemon=True)
+            # A short poll interval keeps stop() quick (tests start and stop many servers).
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                            name="fake-shopify-api", daemon=True)
             self._thread.start()
         return self
 
@@ -387,8 +393,7 @@ class FakeShopifyAdminAPI:
             return failure, {"errors": "Internal Server Error" if failure >= 500 else "Injected failure"}, {}
         if headers.get("X-Shopify-Access-Token") != self._access_token:
             raise ApiError(401, INVALID_TOKEN_MESSAGE)
-        admitted, _ = self._bucket.take()
-        if not admitted:
+        if not self._bucket.take():
             return 429, {"errors": THROTTLED_MESSAGE}, {"Retry-After": f"{float(self.retry_after_seconds)}"}
         prefix = f"/admin/api/{self.api_version}/"
         if method != "GET" or not path.startswith(prefix):

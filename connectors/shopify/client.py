@@ -12,12 +12,12 @@ Paths are relative to /admin/api/<api_version>/. Transient failures (connection 
 are retried with exponential backoff; a 429 waits its Retry-After instead. Anything else, or
 running out of retries, raises ShopifyAPIError. The access token only ever travels in the
 X-Shopify-Access-Token header to the configured shop: it is never logged, never part of an
-error message or repr, and pagination links are always re-rooted on the configured shop.
+error message or repr, pagination links are always re-rooted on the configured shop, and
+redirects are not followed (a 3xx raises, naming where it pointed).
 """
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,19 +52,49 @@ class Page:
     next_url: str | None
 
 
-_LINK_PART = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
-_REL = re.compile(r'rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
-
-
 def parse_link_header(value: str | None) -> dict[str, str]:
-    """rel -> URL from an RFC 8288 Link header, e.g. `<https://...page_info=x>; rel="next"`."""
+    """rel -> URL from an RFC 8288 Link header, e.g. `<https://...page_info=x>; rel="next"`.
+
+    Tolerates any order of links, unquoted or upper-case rels, several rels in one value, other
+    parameters, and commas inside URLs or quoted parameter values.
+    """
     links: dict[str, str] = {}
-    for match in _LINK_PART.finditer(value or ""):
-        url, params = match.group(1).strip(), match.group(2)
-        for rel_match in _REL.finditer(params):
-            for rel in rel_match.group(1).split():  # rel="previous next" is legal
-                links.setdefault(rel.lower(), url)
+    text, i = value or "", 0
+    while (start := text.find("<", i)) != -1:
+        end = text.find(">", start)
+        if end == -1:
+            break
+        url, i = text[start + 1:end].strip(), end + 1
+        params, i = _link_params(text, i)
+        for rel in params.get("rel", "").split():  # rel="previous next" is legal
+            links.setdefault(rel.lower(), url)
     return links
+
+
+def _link_params(text: str, i: int) -> tuple[dict[str, str], int]:
+    """The `; name=value` parameters of one link, up to the comma that ends it (quotes respected)."""
+    params: dict[str, str] = {}
+    chunk, quoted = [], False
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in ";,":
+            _add_param(params, "".join(chunk))
+            chunk = []
+            if char == ",":
+                return params, i + 1
+        else:
+            chunk.append(char)
+        i += 1
+    _add_param(params, "".join(chunk))
+    return params, i
+
+
+def _add_param(params: dict[str, str], raw: str) -> None:
+    name, _, val = raw.partition("=")
+    if name.strip():
+        params.setdefault(name.strip().lower(), val.strip())
 
 
 class ShopifyAdminClient:
@@ -136,13 +166,18 @@ class ShopifyAdminClient:
         for attempt in range(self.max_retries + 1):
             wait = self._backoff(attempt)
             try:
-                response = self._session.get(url, params=params, timeout=self.timeout)
+                # No automatic redirects: requests would carry the token header to whatever host is named.
+                response = self._session.get(url, params=params, timeout=self.timeout, allow_redirects=False)
             except TRANSIENT_ERRORS as error:
                 problem, status, body = f"{type(error).__name__}", None, ""
             else:
                 status = response.status_code
-                if status < 400:
+                if status < 300:
                     return response
+                if status < 400:
+                    target = urlsplit(response.headers.get("Location", "")).netloc or "elsewhere"
+                    raise ShopifyAPIError(f"Shopify redirected GET {path} to {target} ({status}): set the shop URL "
+                                          "to the shop's myshopify.com address", status=status, path=path)
                 body = self._excerpt(response.text)
                 if status == 401:
                     raise ShopifyAPIError(f"Shopify rejected the access token (401) for GET {path}: {body}",
@@ -154,9 +189,9 @@ class ShopifyAdminClient:
                 if status == 429:
                     wait = _retry_after(response, default=wait)
             if attempt == self.max_retries:
-                raise ShopifyAPIError(
-                    f"GET {path} still failing after {self.max_retries} retries ({problem})" + (f": {body}" if body else ""),
-                    status=status, path=path, body=body)
+                detail = f": {body}" if body else ""
+                raise ShopifyAPIError(f"GET {path} still failing after {self.max_retries} retries ({problem}){detail}",
+                                      status=status, path=path, body=body)
             log.warning("Shopify GET %s: %s, retry %d/%d in %.2fs", path, problem, attempt + 1, self.max_retries, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")
