@@ -106,7 +106,8 @@ def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> 
             except ValidationError as error:
                 quarantine = {"stream": extract.stream, "record_id": str(payload.get("id")),
                               "reason": _validation_reason(error), "_payload": json.dumps(payload, sort_keys=True)}
-                rows["_quarantine"][_row_hash("_quarantine", quarantine)] = {**quarantine, **meta}
+                digest = _row_hash("_quarantine", quarantine)
+                rows["_quarantine"][digest] = {**quarantine, "_record_hash": digest, **meta}
                 report.quarantine_reasons.append(f"{extract.stream} {payload.get('id')}: {quarantine['reason']}")
                 quarantined += 1
                 continue

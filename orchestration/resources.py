@@ -1,5 +1,4 @@
 """Dagster resources: the warehouse the raw loads write to, and the Shopify connection."""
-from __future__ import annotations
 
 import os
 from urllib.parse import quote

@@ -238,11 +238,12 @@ class _Simulation:
                                           "reference_id": str(capture["id"])})
             return
         settled_amount = amount
-        if self._settles_in_window(at) and self._inject("payout_amount_differs"):
+        # A line without its reference is matched on order and amount, so its amount stays true.
+        reference = None if self.rng.random() < self.cfg.missing_reference_rate else capture["id"]
+        if reference and self._settles_in_window(at) and self._inject("payout_amount_differs"):
             delta = Decimal(self.rng.randint(1, 300)) * CENT * self.rng.choice([-1, 1])
             settled_amount = amount + delta
         fee = _cents(settled_amount * CARD_FEE_RATE + CARD_FEE_FIXED)
-        reference = None if self.rng.random() < self.cfg.missing_reference_rate else capture["id"]
         self._settle(at, {"type": "charge", "amount": settled_amount, "fee": fee, "order_id": order_id,
                           "txn_id": reference, "at": at},
                      match={"payment_id": str(capture["id"]), "payment_amount": amount,

@@ -22,10 +22,10 @@ def test_definitions_have_the_slice_wired_together():
     # dbt's sources are the raw load's assets, so the graph is one piece from API to export.
     assert AssetKey(["raw_shopify", "balance_transactions"]) in graph.get(
         AssetKey(["staging", "stg_shopify__balance_transactions"])).parent_keys
-    gate = next(c for c in defs.resolve_all_asset_check_specs() if c.name == "posting_batches_balance")
-    assert gate.blocking and gate.asset_key == AssetKey(["marts", "posting_batches"])
+    gate = next(c for c in graph.asset_check_keys if c.name == "posting_batches_balance")
+    assert graph.get_check_spec(gate).blocking and gate.asset_key == AssetKey(["marts", "posting_batches"])
     # dbt tests became asset checks too.
-    assert sum(1 for c in defs.resolve_all_asset_check_specs() if c.asset_key.path[0] == "marts") > 5
+    assert sum(1 for c in graph.asset_check_keys if c.asset_key.path[0] == "marts") > 5
     assert {s.name for s in defs.schedules} >= {"shopify_daily_pull_schedule", "reconciliation_build_schedule"}
     pull = defs.resolve_job_def("shopify_daily_pull")
     assert pull.partitions_def is not None and pull.partitions_def.timezone == "America/New_York"

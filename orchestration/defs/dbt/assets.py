@@ -1,5 +1,4 @@
 """Every dbt model, seed and test as Dagster assets and asset checks, built with `dbt build`."""
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping

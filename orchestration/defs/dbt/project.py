@@ -11,6 +11,8 @@ from dagster_dbt import DbtProject
 from orchestration import local_paths
 
 DBT_TARGET = os.environ.get("OMNIRECON_TARGET", "duckdb")
+# The dbt installed beside this Python (the project's venv), whether or not the venv is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 # The dbt profile reads the DuckDB path from the environment; subprocesses inherit it.
 os.environ.setdefault("OMNIRECON_DUCKDB_PATH", str(local_paths.duckdb_path()))
 
@@ -20,8 +22,7 @@ omnirecon_dbt = DbtProject(project_dir=local_paths.DBT_PROJECT_DIR, profiles_dir
 
 def parse_manifest() -> Path:
     """Write target/manifest.json with `dbt parse` (a few seconds; needs no warehouse)."""
-    dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(omnirecon_dbt.project_dir),
+    subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(omnirecon_dbt.project_dir),
                     "--profiles-dir", str(omnirecon_dbt.profiles_dir), "--target", DBT_TARGET],
                    check=True, cwd=omnirecon_dbt.project_dir)
     return omnirecon_dbt.manifest_path

@@ -4,7 +4,6 @@ One JSON file per batch, named by its deterministic batch id: exporting again wr
 new, and a batch is never exported twice under another name. The gate has already passed when
 this runs; the export still refuses an unbalanced batch, so no code path can post one.
 """
-from __future__ import annotations
 
 import json
 from decimal import Decimal

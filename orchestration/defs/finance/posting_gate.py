@@ -4,7 +4,6 @@ The check recomputes each batch's debits and credits from its journal lines (it 
 trust the batch header), and is blocking: when it fails, the export in the same run is skipped
 and the check's metadata names the batches and their differences.
 """
-from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 

@@ -1,5 +1,4 @@
 """Shopify: pull one business day into the landing zone, then load it into raw_shopify tables."""
-from __future__ import annotations
 
 from datetime import date
 

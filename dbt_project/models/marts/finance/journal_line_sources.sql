@@ -1,0 +1,32 @@
+{#- Lineage from each journal line to the records it summarises (the payout for the bank line,
+    settlement lines for the others), with the correlation id that leads on to the order and its
+    payments. A role that nets to zero has no journal line, so its records appear nowhere here. -#}
+with
+
+postings as (
+
+    select * from {{ ref('int_finance__settlement_postings') }}
+
+),
+
+journal_lines as (
+
+    select * from {{ ref('journal_lines') }}
+
+)
+
+select
+    {{ hash_id(['journal_lines.journal_line_id', 'postings.source_type', 'postings.source_id']) }} as journal_line_source_id,
+    journal_lines.journal_line_id,
+    journal_lines.batch_id,
+    postings.posting_role,
+    postings.source_type,
+    postings.source_id,
+    postings.correlation_id,
+    {{ as_money('postings.signed_amount') }} as amount,
+    postings.currency
+
+from postings
+inner join journal_lines
+    on postings.batch_id = journal_lines.batch_id
+    and postings.posting_role = journal_lines.posting_role

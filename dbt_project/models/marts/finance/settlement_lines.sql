@@ -1,0 +1,31 @@
+with
+
+balance_transactions as (
+
+    -- The payout's own balance transaction is the deposit itself, not something it settles.
+    select * from {{ ref('stg_shopify__balance_transactions') }}
+    where balance_transaction_type <> 'payout'
+
+)
+
+select
+    balance_transaction_id as settlement_line_id,
+    'shopify_payments' as provider,
+    payout_id,
+    case
+        when balance_transaction_type in ('charge', 'refund', 'adjustment') then balance_transaction_type
+        -- disputes, reserves and types Shopify adds later: kept, posted as adjustments, flagged
+        else 'other'
+    end as line_type,
+    order_id as order_reference,
+    order_transaction_id as payment_reference,
+    {{ as_money('amount') }} as gross_amount,
+    {{ as_money('coalesce(fee_amount, 0)') }} as fee_amount,
+    -- Recomputed rather than trusting the stated net, so lines, journals and tie-outs agree by construction;
+    -- a stated net that disagrees is caught by a staging test.
+    {{ as_money('amount - coalesce(fee_amount, 0)') }} as net_amount,
+    currency,
+    processed_at as posted_at,
+    case when order_id is not null then 'shopify:order:' || order_id end as correlation_id
+
+from balance_transactions

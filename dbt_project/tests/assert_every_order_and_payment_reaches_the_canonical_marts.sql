@@ -1,0 +1,19 @@
+-- Conservation: every order and every successful transaction landed in raw reaches the canonical
+-- marts (failed validation goes to _quarantine instead, and never reaches raw tables).
+select 'order' as record_type, cast(raw.id as varchar) as record_id
+from {{ source('shopify', 'orders') }} as raw
+where not exists (
+    select 1 from {{ ref('orders') }} as orders
+    where orders.order_id = cast(raw.id as varchar)
+)
+
+union
+
+-- A transaction is immutable per id, so its latest fetch decides whether it succeeded.
+select 'payment' as record_type, transactions.transaction_id as record_id
+from {{ ref('stg_shopify__transactions') }} as transactions
+where transactions.transaction_status = 'success'
+    and not exists (
+        select 1 from {{ ref('payments') }} as payments
+        where payments.payment_id = transactions.transaction_id
+    )

@@ -1,0 +1,3 @@
+select payment_id, gross_amount, fee_amount, net_amount
+from {{ ref('payments') }}
+where net_amount <> gross_amount - fee_amount
