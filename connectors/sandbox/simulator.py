@@ -40,7 +40,7 @@ ANOMALIES = ("capture_never_paid_out", "payout_amount_differs", "refund_without_
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    seed: int = 42
+    seed: int = 3
     start_date: date = date(2026, 11, 2)
     days: int = 3
     orders_per_day: int = 40
