@@ -109,7 +109,10 @@ def run_demo(config: SandboxConfig) -> int:
 
 def run_dev(config: SandboxConfig, port: int = 3000) -> int:
     """Serve the sandbox's APIs and run the Dagster webserver and daemon on this code location."""
+    from orchestration.defs.dbt.project import parse_manifest
+
     home = prepare_local_instance()
+    parse_manifest()  # the UI shows the dbt models as they are now, not as last parsed
     with start_sandbox(config, home / "sandbox") as sandbox:
         env = {**os.environ, **sandbox.env}
         print(f"sandbox Shopify API on {sandbox.shopify_api.base_url}; Dagster UI on http://127.0.0.1:{port}")

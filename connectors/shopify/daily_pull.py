@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.landing_zone import LandingZone, read_landed
 from connectors.shopify.client import Page
-from connectors.shopify.extract import CursorStore, StreamCursor, extract_window
+from connectors.shopify.extract import CursorStore, StreamCursor, extract_window, stream_key
 
 SOURCE = "shopify"
 TRANSACTION_ORDERS_PER_PAGE = 50
@@ -42,19 +42,20 @@ def pull_business_day(client, landing: LandingZone, cursors: CursorStore, *, day
             report.pages += 1
         return land
 
-    extract_window(client, f"orders/{partition}", "orders.json",
+    extract_window(client, stream_key("orders", partition), "orders.json",
                    {"status": "any", "updated_at_min": start.isoformat(), "updated_at_max": last_second.isoformat(),
                     "limit": 250}, "orders", cursors, lander("orders"))
     order_ids = _landed_ids(landing, "orders", partition)
     log(f"{partition}: {len(order_ids)} orders updated")
     _pull_transactions(client, landing, cursors, partition, sorted(order_ids), report)
 
-    extract_window(client, f"payouts/{partition}", "shopify_payments/payouts.json",
+    extract_window(client, stream_key("payouts", partition), "shopify_payments/payouts.json",
                    {"date_min": partition, "date_max": partition, "limit": 250}, "payouts", cursors, lander("payouts"))
     payout_ids = sorted(_landed_ids(landing, "payouts", partition))
     for payout_id in payout_ids:
-        extract_window(client, f"balance_transactions/{partition}/{payout_id}", "shopify_payments/balance/transactions.json",
-                       {"payout_id": payout_id, "limit": 250}, "transactions", cursors, lander("balance_transactions"))
+        extract_window(client, stream_key("balance_transactions", partition, str(payout_id)),
+                       "shopify_payments/balance/transactions.json", {"payout_id": payout_id, "limit": 250},
+                       "transactions", cursors, lander("balance_transactions"))
     log(f"{partition}: {len(payout_ids)} payouts; landed {report.records} in {report.pages} pages")
     for key in cursors.all():
         if key.split("/")[1] == partition:
@@ -68,7 +69,7 @@ def _landed_ids(landing: LandingZone, stream: str, partition: str) -> set[int]:
 
 def _pull_transactions(client, landing, cursors, partition, order_ids, report) -> None:
     """Shopify lists transactions per order only: fetch them order by order, land them in pages of orders."""
-    key = f"transactions/{partition}"
+    key = stream_key("transactions", partition)
     done = cursors.get(key).pages_done
     for number, first in enumerate(range(0, len(order_ids), TRANSACTION_ORDERS_PER_PAGE)):
         if number < done:
