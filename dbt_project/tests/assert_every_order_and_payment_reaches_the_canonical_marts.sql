@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check on payments.
+{{ config(meta={'dagster': {'ref': {'name': 'payments'}}}) }}
 -- Conservation: every order and every successful transaction landed in raw reaches the canonical
 -- marts (failed validation goes to _quarantine instead, and never reaches raw tables).
 select 'order' as record_type, cast(raw.id as varchar) as record_id

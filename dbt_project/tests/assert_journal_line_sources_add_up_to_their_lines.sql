@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check on journal_line_sources.
+{{ config(meta={'dagster': {'ref': {'name': 'journal_line_sources'}}}) }}
 -- Lineage is complete: the records behind each journal line add up to exactly that line.
 with
 

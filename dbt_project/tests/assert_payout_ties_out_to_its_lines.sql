@@ -1,7 +1,7 @@
 -- The provider's stated payout amount should equal the net of its lines. A payout that does not
 -- tie out produces an unbalanced posting batch; the blocking gate on that lives in Dagster, so
 -- here it only warns (the marts still build and show the problem).
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'settlement_lines'}}}) }}
 
 with
 

@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check on posting_batches.
+{{ config(meta={'dagster': {'ref': {'name': 'posting_batches'}}}) }}
 -- A batch header must state what its lines add up to, and is_balanced must tell the truth:
 -- the export trusts neither blindly, but finance reads both.
 with
