@@ -45,6 +45,11 @@ def test_two_days_reconcile_exactly_as_the_ground_truth(sandbox):
     assert summary["settlement_lines"]["matched"] == truth["settlement_lines"]["matched"]
     assert summary["exceptions_by_reason"] == truth["exceptions_by_reason"]
     assert all(batch["balanced"] for batch in summary["posting_batches"])
+    report = next(e for e in result.get_asset_materialization_events()
+                  if e.asset_key.path == ["reports", "reconciliation_summary"]).materialization.metadata
+    lines = truth["settlement_lines"]
+    assert report["matched"].value == lines["matched"]
+    assert report["auto_match_rate"].value == round(lines["matched"] / (lines["total"] - lines["no_match_needed"]), 4)
 
     exported = _exported_batches()
     assert len(exported) == truth["records"]["payouts"]

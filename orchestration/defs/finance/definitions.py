@@ -3,13 +3,14 @@ from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asse
 from orchestration.defs.dbt.assets import omnirecon_dbt_models
 from orchestration.defs.finance.erp_export import erp_posting_export
 from orchestration.defs.finance.posting_gate import posting_batches_balance
+from orchestration.defs.finance.reconciliation_report import reconciliation_summary
 
 reconciliation_build = define_asset_job(
-    "reconciliation_build", selection=AssetSelection.assets(omnirecon_dbt_models, erp_posting_export),
-    description="Build the dbt models (staging, canonical, settlement matching, postings), gate, export.")
+    "reconciliation_build", selection=AssetSelection.assets(omnirecon_dbt_models, erp_posting_export, reconciliation_summary),
+    description="Build the dbt models (staging, canonical, settlement matching, postings), report, gate, export.")
 
 reconciliation_schedule = ScheduleDefinition(job=reconciliation_build, cron_schedule="0 3 * * *",
                                              execution_timezone="America/New_York")
 
-defs = Definitions(assets=[erp_posting_export], asset_checks=[posting_batches_balance],
+defs = Definitions(assets=[erp_posting_export, reconciliation_summary], asset_checks=[posting_batches_balance],
                    jobs=[reconciliation_build], schedules=[reconciliation_schedule])
