@@ -33,9 +33,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from connectors.sandbox.loopback import FakeVendorAPI
 
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
@@ -273,55 +274,6 @@ ORDER_TRANSACTIONS_ROUTE = re.compile(r"orders/(\d+)/transactions\.json")
 
 # ---- HTTP -----------------------------------------------------------------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the connector's session expects
-    # Headers and body go out in two writes: without TCP_NODELAY each keep-alive request waits
-    # ~40 ms on Nagle's algorithm and the client's delayed ACK.
-    disable_nagle_algorithm = True
-    server_version = "FakeShopify/1.0"
-    api: FakeShopifyAdminAPI  # set on the subclass made per server
-
-    def log_message(self, format, *args):  # noqa: A002 - quiet: tests read request_log instead
-        pass
-
-    def do_GET(self):
-        self._serve("GET")
-
-    def do_POST(self):
-        self._serve("POST")
-
-    def do_PUT(self):
-        self._serve("PUT")
-
-    def do_DELETE(self):
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        split = urlsplit(self.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        headers: dict[str, str] = {}
-        try:
-            status, body, headers = self.api._respond(method, split.path, query, self.headers)
-        except ApiError as error:
-            status, body = error.status, {"errors": error.errors}
-        except Exception as error:  # a bug in the fake must still answer, like a real 500
-            status, body = 500, {"errors": f"Internal Server Error ({type(error).__name__})"}
-        self.api._log(LoggedRequest(method, split.path, query, status))
-        payload = json.dumps(body, default=_json_default).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Shopify-API-Version", self.api.api_version)
-        self.send_header("X-Shopify-Shop-Api-Call-Limit", f"{self.api._bucket.used()}/{self.api._bucket.size}")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 def _json_default(value):
     if isinstance(value, Decimal):
         return format(value, "f")
@@ -330,10 +282,13 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-class FakeShopifyAdminAPI:
+class FakeShopifyAdminAPI(FakeVendorAPI):
+    server_version = "FakeShopify/1.0"
+
     def __init__(self, store: ShopifyStore, access_token: str, *, api_version: str = "2026-07",
                  bucket_size: int = 40, leak_per_second: float = 2.0, retry_after_seconds: float = 1.0,
                  host: str = "127.0.0.1", port: int = 0):
+        super().__init__(host, port)
         self.store = store
         self.api_version = api_version
         self._access_token = access_token
@@ -341,45 +296,27 @@ class FakeShopifyAdminAPI:
         self.retry_after_seconds = retry_after_seconds
         self.request_log: list[LoggedRequest] = []
         self._failures: list[int] = []
-        self._lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # the token stays out of reprs
         return f"FakeShopifyAdminAPI({self.base_url!r}, api_version={self.api_version!r})"
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeShopifyAdminAPI:
-        if self._thread is None:
-            # A short poll interval keeps stop() quick (tests start and stop many servers).
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                            name="fake-shopify-api", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> FakeShopifyAdminAPI:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def fail_next(self, n: int, status: int = 500) -> None:
         """Answer the next n requests with `status` (an outage), whatever they ask."""
         with self._lock:
             self._failures.extend([status] * n)
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+        try:
+            status, body, extra = self._respond(method, path, query, headers)
+        except ApiError as error:
+            status, body, extra = error.status, {"errors": error.errors}, {}
+        return status, body, {"X-Shopify-API-Version": self.api_version,
+                              "X-Shopify-Shop-Api-Call-Limit": f"{self._bucket.used()}/{self._bucket.size}", **extra}
+
+    def log_request(self, method: str, path: str, query: dict[str, str], status: int, headers) -> None:
+        self._log(LoggedRequest(method, path, query, status))
+
+    json_default = staticmethod(_json_default)
 
     def _log(self, entry: LoggedRequest) -> None:
         with self._lock:

@@ -1,0 +1,1 @@
+"""Stripe: API client, pydantic models, raw-table flattening and payout reconciliation report parsing."""
