@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from connectors.report_files import ReportFormatError
 from connectors.stripe.models import to_minor
 
 REQUIRED_COLUMNS = ("balance_transaction_id", "created", "currency", "gross", "fee", "net", "reporting_category")
@@ -36,10 +37,6 @@ TEXT_COLUMNS = ("reporting_category", "source_id", "charge_id", "payment_intent_
                 "trace_id_status", "gateway_account")
 METADATA_COLUMN = re.compile(r"^payment_metadata\[(.+)\]$")
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
-
-
-class ReportFormatError(ValueError):
-    """The file is not a report this parser can read (e.g. required columns missing)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Adyen: settlement details report files (the Adyen API client and webhooks live elsewhere)."""
