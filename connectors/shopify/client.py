@@ -17,22 +17,16 @@ redirects are not followed (a 3xx raises, naming where it pointed).
 """
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-log = logging.getLogger(__name__)
+from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
 
 TOKEN_HEADER = "X-Shopify-Access-Token"
-MAX_BACKOFF_SECONDS = 60.0
 BODY_EXCERPT_CHARS = 300
-# requests' own errors that mean "try again": the connection broke, not the request was wrong.
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError)
 
 
 class ShopifyAPIError(Exception):
@@ -163,41 +157,26 @@ class ShopifyAdminClient:
     # ---- one request, retried ---------------------------------------------------------------
     def _get(self, url: str, params: dict | None) -> requests.Response:
         path = self._path(url)
-        for attempt in range(self.max_retries + 1):
-            wait = self._backoff(attempt)
-            try:
-                # No automatic redirects: requests would carry the token header to whatever host is named.
-                response = self._session.get(url, params=params, timeout=self.timeout, allow_redirects=False)
-            except TRANSIENT_ERRORS as error:
-                problem, status, body = f"{type(error).__name__}", None, ""
-            else:
-                status = response.status_code
-                if status < 300:
-                    return response
-                if status < 400:
-                    target = urlsplit(response.headers.get("Location", "")).netloc or "elsewhere"
-                    raise ShopifyAPIError(f"Shopify redirected GET {path} to {target} ({status}): set the shop URL "
-                                          "to the shop's myshopify.com address", status=status, path=path)
-                body = self._excerpt(response.text)
-                if status == 401:
-                    raise ShopifyAPIError(f"Shopify rejected the access token (401) for GET {path}: {body}",
-                                          status=status, path=path, body=body)
-                if status != 429 and status < 500:
-                    raise ShopifyAPIError(f"Shopify answered {status} for GET {path}: {body}",
-                                          status=status, path=path, body=body)
-                problem = f"HTTP {status}"
-                if status == 429:
-                    wait = _retry_after(response, default=wait)
-            if attempt == self.max_retries:
-                detail = f": {body}" if body else ""
-                raise ShopifyAPIError(f"GET {path} still failing after {self.max_retries} retries ({problem}){detail}",
-                                      status=status, path=path, body=body)
-            log.warning("Shopify GET %s: %s, retry %d/%d in %.2fs", path, problem, attempt + 1, self.max_retries, wait)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int) -> float:
-        return min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
+        try:
+            response = get_with_retries(self._session, url, params, vendor="Shopify", timeout=self.timeout,
+                                        max_retries=self.max_retries, backoff_seconds=self.backoff_seconds)
+        except RetriesExhausted as error:
+            raise ShopifyAPIError(str(error), status=None, path=path) from None
+        status = response.status_code
+        if status < 300:
+            return response
+        if status < 400:
+            target = urlsplit(response.headers.get("Location", "")).netloc or "elsewhere"
+            raise ShopifyAPIError(f"Shopify redirected GET {path} to {target} ({status}): set the shop URL "
+                                  "to the shop's myshopify.com address", status=status, path=path)
+        body = self._excerpt(response.text)
+        if status == 401:
+            raise ShopifyAPIError(f"Shopify rejected the access token (401) for GET {path}: {body}",
+                                  status=status, path=path, body=body)
+        if not is_retryable(status):
+            raise ShopifyAPIError(f"Shopify answered {status} for GET {path}: {body}", status=status, path=path, body=body)
+        raise ShopifyAPIError(f"GET {path} still failing after {self.max_retries} retries (HTTP {status}): {body}",
+                              status=status, path=path, body=body)
 
     def _json(self, response: requests.Response, url: str):
         try:
@@ -207,22 +186,10 @@ class ShopifyAdminClient:
                                   status=response.status_code, path=self._path(url),
                                   body=self._excerpt(response.text)) from None
 
-    def _path(self, url: str) -> str:
-        # Errors name the path and query, never the full URL with its host (and never headers).
-        parts = urlsplit(url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+    _path = staticmethod(path_of)
 
     def _excerpt(self, text: str) -> str:
         token = self._session.headers.get(TOKEN_HEADER)
         if token:
             text = text.replace(token, "[redacted]")
         return text[:BODY_EXCERPT_CHARS]
-
-
-def _retry_after(response: requests.Response, default: float) -> float:
-    """Retry-After in seconds (Shopify sends a float such as "2.0"); the backoff when absent or odd."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return default
-    return min(max(seconds, 0.0), MAX_BACKOFF_SECONDS) if seconds == seconds else default

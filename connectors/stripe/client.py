@@ -17,8 +17,6 @@ configured base URL: never logged, never in a repr or an error, redirects are no
 """
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,14 +24,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-log = logging.getLogger(__name__)
+from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
 
 DEFAULT_STRIPE_VERSION = "2023-08-16"
-MAX_BACKOFF_SECONDS = 60.0
 BODY_EXCERPT_CHARS = 300
 MAX_LIMIT = 100
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError)
 
 
 class StripeAPIError(Exception):
@@ -160,39 +155,26 @@ class StripeClient:
     # ---- one request, retried ---------------------------------------------------------------
     def _get(self, url: str, params: dict | None) -> requests.Response:
         path = self._path(url)
-        for attempt in range(self.max_retries + 1):
-            wait = self._backoff(attempt)
-            body, error_fields = "", {}
-            try:
-                response = self._session.get(url, params=params, timeout=self.timeout, allow_redirects=False)
-            except TRANSIENT_ERRORS as error:
-                problem, status = type(error).__name__, None
-            else:
-                status = response.status_code
-                if status < 300:
-                    return response
-                body = self._excerpt(response.text)
-                error_fields = self._error_fields(response)
-                if status < 400:
-                    raise StripeAPIError(f"Stripe redirected GET {path} ({status}); redirects are not followed",
-                                         status=status, path=path)
-                if status != 429 and status < 500:
-                    what = "rejected the API key" if status == 401 else f"answered {status}"
-                    message = error_fields.get("message") or body
-                    raise StripeAPIError(f"Stripe {what} for GET {path}: {message}", status=status, path=path,
-                                         body=body, **error_fields_kwargs(error_fields))
-                problem = f"HTTP {status}"
-                wait = _retry_after(response, default=wait)
-            if attempt == self.max_retries:
-                detail = f": {error_fields.get('message') or body}" if body else ""
-                raise StripeAPIError(f"GET {path} still failing after {self.max_retries} retries ({problem}){detail}",
-                                     status=status, path=path, body=body, **error_fields_kwargs(error_fields))
-            log.warning("Stripe GET %s: %s, retry %d/%d in %.2fs", path, problem, attempt + 1, self.max_retries, wait)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int) -> float:
-        return min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
+        try:
+            response = get_with_retries(self._session, url, params, vendor="Stripe", timeout=self.timeout,
+                                        max_retries=self.max_retries, backoff_seconds=self.backoff_seconds)
+        except RetriesExhausted as error:
+            raise StripeAPIError(str(error), status=None, path=path) from None
+        status = response.status_code
+        if status < 300:
+            return response
+        if status < 400:
+            raise StripeAPIError(f"Stripe redirected GET {path} ({status}); redirects are not followed",
+                                 status=status, path=path)
+        body = self._excerpt(response.text)
+        error_fields = self._error_fields(response)
+        message = error_fields.get("message") or body
+        if is_retryable(status):
+            what = f"still failing after {self.max_retries} retries (HTTP {status})"
+        else:
+            what = "rejected the API key" if status == 401 else f"answered {status}"
+        raise StripeAPIError(f"Stripe GET {path} {what}: {message}", status=status, path=path, body=body,
+                             **error_fields_kwargs(error_fields))
 
     def _error_fields(self, response: requests.Response) -> dict:
         try:
@@ -212,10 +194,7 @@ class StripeClient:
                                  status=response.status_code, path=self._path(url),
                                  body=self._excerpt(response.text)) from None
 
-    @staticmethod
-    def _path(url: str) -> str:
-        parts = urlsplit(url)
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+    _path = staticmethod(path_of)
 
     def _redact(self, text: str) -> str:
         text = text.replace(self._api_key, "[redacted]")
@@ -230,12 +209,3 @@ class StripeClient:
 
 def error_fields_kwargs(fields: dict) -> dict:
     return {"error_type": fields.get("type"), "code": fields.get("code"), "request_id": fields.get("request_id")}
-
-
-def _retry_after(response: requests.Response, default: float) -> float:
-    """Retry-After in seconds when the response has a usable one; the backoff otherwise."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return default
-    return min(max(seconds, 0.0), MAX_BACKOFF_SECONDS) if seconds == seconds else default
