@@ -15,7 +15,22 @@ def _quoted(columns) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
-class DuckDBWarehouse:
+class _Connection:
+    """Closing, and use as a context manager: the same for every warehouse."""
+
+    conn = None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DuckDBWarehouse(_Connection):
     dialect = "duckdb"
 
     def __init__(self, path: Path | str):
@@ -47,17 +62,8 @@ class DuckDBWarehouse:
     def rollback(self) -> None:
         self.conn.execute("rollback")
 
-    def close(self) -> None:
-        self.conn.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class PostgresWarehouse:
+class PostgresWarehouse(_Connection):
     dialect = "postgres"
 
     def __init__(self, dsn: str):
@@ -87,15 +93,6 @@ class PostgresWarehouse:
 
     def rollback(self) -> None:
         self.conn.rollback()
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def connect(target: str):
