@@ -39,22 +39,36 @@ class LandingZone:
             "records": records,
         }, sort_keys=True, separators=(",", ":")).encode()
         digest = hashlib.sha256(body).hexdigest()
-        folder = self.root / source / stream / partition
-        path = folder / f"{extracted_at:%Y%m%dT%H%M%S%fZ}-p{page:04d}-{digest[:12]}.json"
-        if path.exists():
-            return path
-        folder.mkdir(parents=True, exist_ok=True)
-        # Write aside, then rename: a crash never leaves a half-written extract behind.
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, path)
-        return path
+        path = self.root / source / stream / partition / f"{extracted_at:%Y%m%dT%H%M%S%fZ}-p{page:04d}-{digest[:12]}.json"
+        return _write_once(path, body)
 
-    def files(self, source: str, stream: str | None = None, partition: str | None = None) -> list[Path]:
-        pattern = f"{stream or '*'}/{partition or '*'}/*.json"
+    def land_file(self, source: str, stream: str, partition: str, dropped: Path) -> Path:
+        """Land a dropped file (a vendor report) byte for byte, named by its content hash."""
+        body = Path(dropped).read_bytes()
+        digest = hashlib.sha256(body).hexdigest()
+        return _write_once(self.root / source / stream / partition / f"{digest[:12]}-{Path(dropped).name}", body)
+
+    def has_content(self, source: str, stream: str, digest: str) -> bool:
+        """Was a file with this content hash landed for this source and stream already (any day, any name)?"""
+        return any((self.root / source / stream).glob(f"*/{digest[:12]}-*"))
+
+    def files(self, source: str, stream: str | None = None, partition: str | None = None,
+              suffix: str = ".json") -> list[Path]:
+        pattern = f"{stream or '*'}/{partition or '*'}/*{suffix}"
         return sorted((self.root / source).glob(pattern))
+
+
+def _write_once(path: Path, body: bytes) -> Path:
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write aside, then rename: a crash never leaves a half-written extract behind.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, path)
+    return path
 
 
 def read_landed(path: Path | str) -> LandedExtract:

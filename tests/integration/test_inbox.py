@@ -1,0 +1,50 @@
+"""Dropped settlement files: each content landed once, unreadable files quarantined with a reason."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connectors.adyen.settlement_details import parse_settlement_details
+from connectors.inbox import Inbox
+from connectors.landing_zone import LandingZone
+
+ADYEN_REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "vendor-fixtures" / "adyen" / "reports-wikimedia-smashpig"
+
+
+@pytest.fixture
+def inbox(tmp_path) -> Inbox:
+    if not ADYEN_REPORTS.is_dir():
+        pytest.fail(f"vendor fixtures missing at {ADYEN_REPORTS}")
+    return Inbox(tmp_path / "inbox", LandingZone(tmp_path / "landing"))
+
+
+def test_each_file_lands_once_and_an_unreadable_one_is_quarantined(inbox):
+    folder = inbox.root / "adyen_settlements"
+    folder.mkdir(parents=True)
+    shutil.copy(ADYEN_REPORTS / "settlement_detail_report_refund.csv", folder / "day1.csv")
+    shutil.copy(ADYEN_REPORTS / "settlement_detail_report_chargeback.csv", folder / "day2.csv")
+    shutil.copy(ADYEN_REPORTS / "settlement_detail_report_refund.csv", folder / "day1 (copy).csv")  # dropped twice
+    (folder / "notes.csv").write_text("this,is,not\nan,adyen,report\n")
+
+    outcomes = {o.dropped.name: o for o in (inbox.take("adyen_settlements", p, parse_settlement_details, "2026-11-03")
+                                            for p in inbox.pending("adyen_settlements"))}
+
+    assert {name: o.status for name, o in outcomes.items()} == {
+        "day1 (copy).csv": "landed", "day1.csv": "duplicate", "day2.csv": "landed", "notes.csv": "quarantined"}
+    assert all(o.rows > 0 for o in outcomes.values() if o.status == "landed")
+    assert "lacks" in outcomes["notes.csv"].reason
+    assert (folder / "quarantine" / "notes.csv.reason.txt").read_text().startswith("ReportFormatError")
+    landed = inbox.landing.files("adyen_settlements", "files", suffix=".csv")
+    assert len(landed) == 2
+    assert landed[0].read_bytes() in {(ADYEN_REPORTS / n).read_bytes() for n in (
+        "settlement_detail_report_refund.csv", "settlement_detail_report_chargeback.csv")}
+    assert inbox.pending("adyen_settlements") == []
+
+    # The same content dropped again another day lands nothing new.
+    shutil.copy(ADYEN_REPORTS / "settlement_detail_report_chargeback.csv", folder / "resent.csv")
+    (again,) = [inbox.take("adyen_settlements", p, parse_settlement_details, "2026-11-04")
+                for p in inbox.pending("adyen_settlements")]
+    assert again.status == "duplicate"
+    assert len(inbox.landing.files("adyen_settlements", "files", suffix=".csv")) == 2
