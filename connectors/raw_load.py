@@ -19,12 +19,15 @@ from types import ModuleType
 
 from pydantic import ValidationError
 
+from connectors.adyen import settlement_details as adyen_settlement_details
 from connectors.landing_zone import read_landed
 from connectors.shopify import raw_tables as shopify_raw_tables
 from connectors.warehouse import NULL
 
-# source name -> module with SCHEMA, RAW_TABLES and flatten(stream, payload)
-RAW_SOURCES: dict[str, ModuleType] = {"shopify": shopify_raw_tables}
+# source name -> module with SCHEMA and RAW_TABLES, and either flatten(stream, payload) for API
+# extracts (JSON pages) or parse_file(path) and FILE_TABLE for dropped report files.
+RAW_SOURCES: dict[str, ModuleType] = {"shopify": shopify_raw_tables,
+                                      "adyen_settlements": adyen_settlement_details}
 
 METADATA_COLUMNS = {"_record_hash": "varchar", "_landed_file": "varchar", "_extracted_at": "timestamptz"}
 QUARANTINE_COLUMNS = {"stream": "varchar", "record_id": "varchar", "reason": "varchar", "_payload": "varchar",
@@ -84,6 +87,46 @@ def _validation_reason(error: ValidationError) -> str:
     return f"{error.error_count()} validation error(s); first: {where}: {first['msg']}"
 
 
+@dataclass
+class _FileRows:
+    """One landed file read into raw rows: what it holds, and what had to be quarantined."""
+    stream: str
+    partition: str
+    extracted_at: datetime
+    sha256: str
+    records_seen: int
+    rows: list[tuple[str, dict]] = field(default_factory=list)  # (table, row)
+    quarantine: list[dict] = field(default_factory=list)
+
+
+def _read_extract(module, path: Path) -> _FileRows:
+    """A landed API extract (JSON pages): validate and flatten each payload."""
+    extract = read_landed(path)
+    read = _FileRows(extract.stream, extract.partition, extract.extracted_at, extract.sha256, len(extract.records))
+    for payload in extract.records:
+        try:
+            flattened = module.flatten(extract.stream, payload)
+        except ValidationError as error:
+            read.quarantine.append({"stream": extract.stream, "record_id": str(payload.get("id")),
+                                    "reason": _validation_reason(error),
+                                    "_payload": json.dumps(payload, sort_keys=True)})
+            continue
+        read.rows += [(table, row) for table, table_rows in flattened.items() for row in table_rows]
+    return read
+
+
+def _read_dropped_file(module, path: Path) -> _FileRows:
+    """A landed vendor report file: the source's parser reads it and quarantines its bad rows."""
+    body = path.read_bytes()
+    parsed = module.parse_file(path)
+    read = _FileRows(module.FILE_TABLE, path.parent.name, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc),
+                     hashlib.sha256(body).hexdigest(), len(parsed.rows) + len(parsed.quarantined))
+    read.rows = [(module.FILE_TABLE, row) for row in parsed.rows]
+    read.quarantine = [{"stream": module.FILE_TABLE, "record_id": f"line {bad.line_number}", "reason": bad.reason,
+                        "_payload": json.dumps(bad.raw, sort_keys=True, default=str)} for bad in parsed.quarantined]
+    return read
+
+
 def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> LoadReport:
     """Load landed files into raw tables in one transaction; returns what happened to them."""
     module = RAW_SOURCES[source]
@@ -92,36 +135,27 @@ def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> 
     already = {sha for (sha,) in warehouse.fetchall(f"select sha256 from {module.SCHEMA}._landed_files")}
     rows: dict[str, dict[str, dict]] = defaultdict(dict)  # table -> record hash -> row (dedupes the batch)
     landed_rows = []
-    for path in paths:
-        extract = read_landed(path)
-        if extract.sha256 in already:
+    for path in map(Path, paths):
+        read = _read_extract(module, path) if path.suffix == ".json" else _read_dropped_file(module, path)
+        if read.sha256 in already:
             report.files_skipped += 1
             continue
-        already.add(extract.sha256)
-        meta = {"_landed_file": str(path), "_extracted_at": extract.extracted_at}
-        quarantined = 0
-        for payload in extract.records:
-            try:
-                flattened = module.flatten(extract.stream, payload)
-            except ValidationError as error:
-                quarantine = {"stream": extract.stream, "record_id": str(payload.get("id")),
-                              "reason": _validation_reason(error), "_payload": json.dumps(payload, sort_keys=True)}
-                digest = _row_hash("_quarantine", quarantine)
-                rows["_quarantine"][digest] = {**quarantine, "_record_hash": digest, **meta}
-                report.quarantine_reasons.append(f"{extract.stream} {payload.get('id')}: {quarantine['reason']}")
-                quarantined += 1
-                continue
-            for table, table_rows in flattened.items():
-                for row in table_rows:
-                    digest = _row_hash(table, row)
-                    rows[table][digest] = {**row, "_record_hash": digest, **meta}
+        already.add(read.sha256)
+        meta = {"_landed_file": str(path), "_extracted_at": read.extracted_at}
+        for table, row in read.rows:
+            digest = _row_hash(table, row)
+            rows[table][digest] = {**row, "_record_hash": digest, **meta}
+        for quarantine in read.quarantine:
+            digest = _row_hash("_quarantine", quarantine)
+            rows["_quarantine"][digest] = {**quarantine, "_record_hash": digest, **meta}
+            report.quarantine_reasons.append(f"{quarantine['stream']} {quarantine['record_id']}: {quarantine['reason']}")
         report.files_loaded += 1
-        report.records_seen += len(extract.records)
-        report.quarantined += quarantined
-        report.records_by_stream[extract.stream] = report.records_by_stream.get(extract.stream, 0) + len(extract.records)
-        landed_rows.append({"landed_file": str(path), "sha256": extract.sha256, "stream": extract.stream,
-                            "partition_key": extract.partition, "record_count": len(extract.records),
-                            "quarantined_count": quarantined})
+        report.records_seen += read.records_seen
+        report.quarantined += len(read.quarantine)
+        report.records_by_stream[read.stream] = report.records_by_stream.get(read.stream, 0) + read.records_seen
+        landed_rows.append({"landed_file": str(path), "sha256": read.sha256, "stream": read.stream,
+                            "partition_key": read.partition, "record_count": read.records_seen,
+                            "quarantined_count": len(read.quarantine)})
     if not landed_rows:
         return report
     warehouse.begin()

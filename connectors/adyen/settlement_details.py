@@ -221,3 +221,8 @@ def parse_settlement_details(source: str | Path | bytes) -> ParsedReport:
         except RowError as exc:
             report.quarantined.append(QuarantinedRow(line_number, raw, str(exc)))
     return report
+
+
+# How the raw loader reads a landed settlement details file (connectors/raw_load.py).
+FILE_TABLE = "settlement_details"
+parse_file = parse_settlement_details

@@ -48,3 +48,34 @@ def test_each_file_lands_once_and_an_unreadable_one_is_quarantined(inbox):
                 for p in inbox.pending("adyen_settlements")]
     assert again.status == "duplicate"
     assert len(inbox.landing.files("adyen_settlements", "files", suffix=".csv")) == 2
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_landed_settlement_files_load_into_raw_tables_with_bad_rows_quarantined(inbox, tmp_path, target, request):
+    from connectors.raw_load import load_landed_files
+    from connectors.warehouse import connect
+
+    folder = inbox.root / "adyen_settlements"
+    folder.mkdir(parents=True)
+    original = (ADYEN_REPORTS / "settlement_detail_report_donation.csv").read_text(encoding="utf-8-sig")
+    header, first, *rest = original.splitlines()
+    cells = first.split(",")
+    gross_credit = header.split(",").index("Gross Credit (GC)")
+    cells[gross_credit] = "12.3O"  # a letter O where a zero belongs
+    (folder / "broken.csv").write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    shutil.copy(ADYEN_REPORTS / "settlement_detail_report_refund.csv", folder / "refund.csv")
+    outcomes = [inbox.take("adyen_settlements", p, parse_settlement_details, "2026-11-03")
+                for p in inbox.pending("adyen_settlements")]
+    assert [o.status for o in outcomes] == ["landed", "landed"]
+
+    dsn = str(tmp_path / "wh.duckdb") if target == "duckdb" else request.getfixturevalue("postgres_database")
+    files = inbox.landing.files("adyen_settlements", "files", suffix=".csv")
+    with connect(dsn) as wh:
+        report = load_landed_files(wh, files, source="adyen_settlements")
+        again = load_landed_files(wh, files, source="adyen_settlements")
+        loaded = wh.fetchall("select count(*) from raw_adyen.settlement_details")[0][0]
+        (reason,) = wh.fetchall("select reason from raw_adyen._quarantine")[0]
+    expected_rows = sum(o.rows for o in outcomes)
+    assert report.quarantined == 1 and loaded == expected_rows
+    assert "Gross Credit" in reason
+    assert again.files_skipped == 2 and again.rows_inserted == {}
