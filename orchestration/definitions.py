@@ -2,6 +2,7 @@
 from dagster import Definitions, EnvVar
 from dagster_dbt import DbtCliResource
 
+from orchestration.defs.adyen import definitions as adyen
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_TARGET, omnirecon_dbt
 from orchestration.defs.finance import definitions as finance
@@ -10,6 +11,7 @@ from orchestration.resources import ShopifyResource, WarehouseResource
 
 defs = Definitions.merge(
     shopify.defs,
+    adyen.defs,
     dbt.defs,
     finance.defs,
     Definitions(resources={

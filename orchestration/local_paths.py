@@ -34,3 +34,8 @@ def cursor_path() -> Path:
 
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", home() / "dagster_home"))
+
+
+def inbox_root() -> Path:
+    """Where vendors' and users' files are dropped, one subfolder per source."""
+    return Path(os.environ.get("OMNIRECON_INBOX", REPO_ROOT / "data" / "inbox"))
