@@ -47,7 +47,7 @@ def reset_sandbox_state() -> None:
         Path(str(local_paths.duckdb_path()) + suffix).unlink(missing_ok=True)
 
 
-def business_days(config: SandboxConfig) -> list[str]:
+def sandbox_days(config: SandboxConfig) -> list[str]:
     return [(config.start_date + timedelta(days=i)).isoformat() for i in range(config.days)]
 
 
@@ -60,7 +60,7 @@ def run_pipeline(config: SandboxConfig, instance, log=print):
     from orchestration.definitions import defs
 
     pull = defs.resolve_job_def("shopify_daily_pull")
-    for day in business_days(config):
+    for day in sandbox_days(config):
         started = time.monotonic()
         result = pull.execute_in_process(partition_key=day, instance=instance, run_config=QUIET_RUN)
         log(f"  pulled and loaded business day {day}: {'ok' if result.success else 'FAILED'} "
@@ -79,7 +79,6 @@ def run_demo(config: SandboxConfig) -> int:
     from dagster import DagsterInstance
 
     from connectors.warehouse import connect
-    from orchestration.defs.dbt.project import parse_manifest
     from orchestration.reconciliation_summary import differences_from_truth, render, summarize
 
     started = time.monotonic()
@@ -90,7 +89,6 @@ def run_demo(config: SandboxConfig) -> int:
     with start_sandbox(config, home / "sandbox") as sandbox:
         os.environ.update(sandbox.env)
         print(f"  fake Shopify Admin API on {sandbox.shopify_api.base_url}; ground truth in {sandbox.manifest_path}")
-        parse_manifest()
         run_pipeline(config, DagsterInstance.get())
         with connect(str(local_paths.duckdb_path())) as warehouse:
             summary = summarize(warehouse)
@@ -109,10 +107,10 @@ def run_demo(config: SandboxConfig) -> int:
 
 def run_dev(config: SandboxConfig, port: int = 3000) -> int:
     """Serve the sandbox's APIs and run the Dagster webserver and daemon on this code location."""
-    from orchestration.defs.dbt.project import parse_manifest
+    from orchestration.defs.dbt.project import ensure_manifest
 
     home = prepare_local_instance()
-    parse_manifest()  # the UI shows the dbt models as they are now, not as last parsed
+    ensure_manifest()  # before the webserver's code server loads the models from it
     with start_sandbox(config, home / "sandbox") as sandbox:
         env = {**os.environ, **sandbox.env}
         print(f"sandbox Shopify API on {sandbox.shopify_api.base_url}; Dagster UI on http://127.0.0.1:{port}")

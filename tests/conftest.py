@@ -14,7 +14,6 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from orchestration.defs.dbt.project import parse_manifest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,9 +93,3 @@ def omnirecon_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("OMNIRECON_LANDING_ROOT", raising=False)
     monkeypatch.delenv("OMNIRECON_EXPORT_ROOT", raising=False)
     return home
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fresh_dbt_manifest():
-    """Parse the dbt project once per session so Dagster loads the models as they are now."""
-    parse_manifest()

@@ -6,7 +6,6 @@ The files are Wikimedia SmashPig's anonymised real-format exports, read in place
 from __future__ import annotations
 
 import csv
-import os
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -19,12 +18,9 @@ from connectors.adyen.settlement_details import (
     RAW_TABLES,
     parse_settlement_details,
 )
+from tests.vendor_fixtures import vendor_fixture
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ADYEN = Path(os.environ.get("OMNIRECON_VENDOR_FIXTURES", REPO_ROOT.parent / "shared" / "vendor-fixtures"),
-             "adyen", "reports-wikimedia-smashpig")
-if not ADYEN.is_dir():
-    pytest.skip(f"vendor fixtures not found at {ADYEN} (set OMNIRECON_VENDOR_FIXTURES)", allow_module_level=True)
+ADYEN = vendor_fixture("adyen", "reports-wikimedia-smashpig")
 
 FILES = sorted(ADYEN.glob("settlement_detail_report_*.csv"))
 MONEY_KEYS = ("gross_amount", "net_amount", "net_amount_bc", "balance_platform_amount", "exchange_rate",

@@ -10,25 +10,18 @@ refund with no id yet, not a ledger fact).
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from connectors.shopify import models
+from tests.vendor_fixtures import vendor_fixture
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHOPIFY_FIXTURES = Path(os.environ.get("OMNIRECON_VENDOR_FIXTURES", REPO_ROOT.parent / "shared" / "vendor-fixtures"),
-                        "shopify")
+SHOPIFY_FIXTURES = vendor_fixture("shopify")
 CURRENT = "rest-admin-2026-07-examples"
 OLD_SDK = "rest-admin-fixtures"
-
-if not SHOPIFY_FIXTURES.is_dir():
-    pytest.skip(f"vendor fixtures not found at {SHOPIFY_FIXTURES} (set OMNIRECON_VENDOR_FIXTURES)",
-                allow_module_level=True)
 
 MODELS = {"order": models.Order, "refund": models.Refund, "transaction": models.Transaction,
           "payout": models.Payout, "balance_transaction": models.BalanceTransaction}

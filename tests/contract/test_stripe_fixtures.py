@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -22,14 +20,9 @@ from pydantic import ValidationError
 from connectors.stripe import models, raw_tables
 from connectors.stripe.payout_reconciliation_report import (ReportFormatError, parse_report,
                                                              parse_report_text)
+from tests.vendor_fixtures import vendor_fixture
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STRIPE_FIXTURES = Path(os.environ.get("OMNIRECON_VENDOR_FIXTURES", REPO_ROOT.parent / "shared" / "vendor-fixtures"),
-                       "stripe")
-
-if not STRIPE_FIXTURES.is_dir():
-    pytest.skip(f"vendor fixtures not found at {STRIPE_FIXTURES} (set OMNIRECON_VENDOR_FIXTURES)",
-                allow_module_level=True)
+STRIPE_FIXTURES = vendor_fixture("stripe")
 
 RESOURCES = json.loads((STRIPE_FIXTURES / "fixtures3_subset.json").read_text())["resources"]
 ENUMS = json.loads((STRIPE_FIXTURES / "balance_transaction_enums.json").read_text())

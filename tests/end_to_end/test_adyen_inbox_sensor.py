@@ -1,13 +1,13 @@
 """A settlement file dropped in the inbox: the sensor asks for one run, the run lands and loads it."""
 import shutil
-from pathlib import Path
 
 from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
 
 from connectors.warehouse import connect
 from orchestration import local_paths
+from tests.vendor_fixtures import vendor_fixture
 
-ADYEN_REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "vendor-fixtures" / "adyen" / "reports-wikimedia-smashpig"
+ADYEN_REPORTS = vendor_fixture("adyen", "reports-wikimedia-smashpig")
 
 
 def test_a_dropped_file_is_loaded_once(omnirecon_home, monkeypatch):

@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from connectors.adyen.settlement_details import parse_settlement_details
 from connectors.inbox import Inbox
 from connectors.landing_zone import LandingZone
+from tests.vendor_fixtures import vendor_fixture
 
-ADYEN_REPORTS = Path(__file__).resolve().parents[2].parent / "shared" / "vendor-fixtures" / "adyen" / "reports-wikimedia-smashpig"
+ADYEN_REPORTS = vendor_fixture("adyen", "reports-wikimedia-smashpig")
 
 
 @pytest.fixture
 def inbox(tmp_path) -> Inbox:
-    if not ADYEN_REPORTS.is_dir():
-        pytest.fail(f"vendor fixtures missing at {ADYEN_REPORTS}")
     return Inbox(tmp_path / "inbox", LandingZone(tmp_path / "landing"))
 
 

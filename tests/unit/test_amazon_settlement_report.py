@@ -7,10 +7,8 @@ settlement written the US way (ISO dates, 1234.56) and the EU way (dd.mm.yyyy, 1
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,18 +17,9 @@ from connectors.amazon.settlement_report import (
     SettlementHeader,
     parse_settlement_report,
 )
+from tests.vendor_fixtures import vendor_fixture
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COLUMNS_FILE = Path(os.environ.get("OMNIRECON_VENDOR_FIXTURES", REPO_ROOT.parent / "shared" / "vendor-fixtures"),
-                    "amazon-sp-api", "settlement_report_v2_columns.json")
-if COLUMNS_FILE.is_file():
-    COLUMNS = json.loads(COLUMNS_FILE.read_text())["columns"]
-else:  # the documented list, should the shared fixtures be absent
-    COLUMNS = ["settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
-               "currency", "transaction-type", "order-id", "merchant-order-id", "adjustment-id", "shipment-id",
-               "marketplace-name", "amount-type", "amount-description", "amount", "fulfillment-id", "posted-date",
-               "posted-date-time", "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id",
-               "sku", "quantity-purchased", "promotion-id"]
+COLUMNS = json.loads(vendor_fixture("amazon-sp-api", "settlement_report_v2_columns.json").read_text())["columns"]
 
 SID = "11740912345"
 # (transaction-type, order-id, adjustment-id, amount-type, amount-description, amount, posted y-m-d, time, sku, qty)

@@ -1,4 +1,4 @@
-"""The dbt project as Dagster sees it: where it is, and its manifest (parsed when missing)."""
+"""The dbt project as Dagster sees it: where it is, and its manifest (re-parsed when out of date)."""
 from __future__ import annotations
 
 import os
@@ -28,5 +28,21 @@ def parse_manifest() -> Path:
     return omnirecon_dbt.manifest_path
 
 
-if not omnirecon_dbt.manifest_path.exists():
-    parse_manifest()
+def manifest_is_stale() -> bool:
+    """No manifest yet, or a project file changed after it was written."""
+    manifest = omnirecon_dbt.manifest_path
+    if not manifest.exists():
+        return True
+    written = manifest.stat().st_mtime
+    sources = [omnirecon_dbt.project_dir / name for name in ("dbt_project.yml", "models", "macros", "seeds", "tests")]
+    return any(path.stat().st_mtime > written for source in sources
+               for path in ([source] if source.is_file() else source.rglob("*")))
+
+
+def ensure_manifest() -> None:
+    """Dagster loads the models from the manifest: make it describe the project as it is now."""
+    if manifest_is_stale():
+        parse_manifest()
+
+
+ensure_manifest()

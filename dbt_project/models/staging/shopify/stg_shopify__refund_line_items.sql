@@ -6,12 +6,6 @@ source as (
 
 ),
 
-latest_order_versions as (
-
-    select order_id, updated_at from {{ ref('stg_shopify__orders') }}
-
-),
-
 renamed as (
 
     select
@@ -32,18 +26,7 @@ renamed as (
 
 deduplicated as (
 
-    -- Only the children of the order's latest version.
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.refund_line_id
-            order by renamed.extracted_at desc, renamed.record_hash desc
-        ) as version_rank
-
-    from renamed
-    inner join latest_order_versions
-        on renamed.order_id = latest_order_versions.order_id
-        and renamed.order_updated_at = latest_order_versions.updated_at
+    {{ children_of_latest_order_version('renamed', 'refund_line_id') }}
 
 )
 
