@@ -36,18 +36,20 @@ class _JSONHandler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         try:
-            status, body, headers = self.api.handle(method, split.path, query, self.headers)
+            status, body, headers = self.api.handle(method, split.path, query, self.headers, body)
         except Exception as error:  # a bug in the fake must still answer, like a real 500
             status, body, headers = 500, self.api.internal_error_body(error), {}
         self.api.log_request(method, split.path, query, status, self.headers)
-        payload = json.dumps(body, default=self.api.json_default).encode()
+        # bytes go out as they are (a report file download); everything else is JSON
+        raw = isinstance(body, bytes)
+        payload = body if raw else json.dumps(body, default=self.api.json_default).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if not raw or "Content-Type" not in headers:
+            self.send_header("Content-Type", "application/octet-stream" if raw else "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -69,7 +71,10 @@ class FakeVendorAPI:
         self._thread: threading.Thread | None = None
 
     # ---- what a fake implements -----------------------------------------------------------
-    def handle(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(self, method: str, path: str, query: dict[str, str], headers,
+               body: bytes = b"") -> tuple[int, Any, dict[str, str]]:
+        """Answer one request: (status, body, extra headers). `body` is the raw request body; the answer's
+        body is JSON-serialisable, or bytes sent as they are (with the Content-Type from the headers)."""
         raise NotImplementedError
 
     def log_request(self, method: str, path: str, query: dict[str, str], status: int, headers) -> None:

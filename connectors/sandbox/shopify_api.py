@@ -305,7 +305,7 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         with self._lock:
             self._failures.extend([status] * n)
 
-    def handle(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(self, method: str, path: str, query: dict[str, str], headers, body: bytes = b"") -> tuple[int, Any, dict[str, str]]:
         try:
             status, body, extra = self._respond(method, path, query, headers)
         except ApiError as error:

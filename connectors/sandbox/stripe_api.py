@@ -187,7 +187,7 @@ class FakeStripeAPI(FakeVendorAPI):
     def __repr__(self) -> str:  # the key stays out of reprs
         return f"FakeStripeAPI({self.base_url!r})"
 
-    def handle(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+    def handle(self, method: str, path: str, query: dict[str, str], headers, body: bytes = b"") -> tuple[int, Any, dict[str, str]]:
         try:
             status, body = self._respond(method, path, query, headers)
             extra = {}

@@ -1,0 +1,212 @@
+"""The one retailer every sandbox channel sells for: its SKUs, stores, warehouse, customers and ledgers.
+
+Each channel simulation (Shopify web, Amazon, the regional marketplace, store POS) draws from the
+same catalog, locations and customers, and writes what other parts of the world must see into
+shared ledgers: card payments a PSP settles, payouts the bank receives, and stock movements the
+WMS reports. The simulations run in a fixed order (channels, then PSPs, then WMS and bank), each
+with its own random stream (`rng(name)`), so adding a channel never changes another one's data.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money(value: Decimal) -> str:
+    return format(cents(value), "f")
+
+
+@dataclass(frozen=True)
+class Sku:
+    sku: str
+    title: str
+    price: Decimal  # list price in USD, tax exclusive
+    unit_cost: Decimal  # the ERP's standard cost
+    tax_code: str
+    barcode: str
+
+
+CATALOG: tuple[Sku, ...] = (
+    Sku("TEE-BLK-M", "Organic tee black M", Decimal("24.00"), Decimal("7.80"), "APPAREL", "0840001000011"),
+    Sku("TEE-WHT-L", "Organic tee white L", Decimal("24.00"), Decimal("7.80"), "APPAREL", "0840001000028"),
+    Sku("HOOD-GRY-M", "Fleece hoodie grey M", Decimal("68.50"), Decimal("23.10"), "APPAREL", "0840001000035"),
+    Sku("CAP-NVY", "Cotton cap navy", Decimal("19.99"), Decimal("5.25"), "APPAREL", "0840001000042"),
+    Sku("SOCK-3PK", "Merino socks 3-pack", Decimal("21.75"), Decimal("6.40"), "APPAREL", "0840001000059"),
+    Sku("JKT-RAIN-S", "Rain jacket S", Decimal("149.00"), Decimal("52.00"), "APPAREL", "0840001000066"),
+    Sku("BAG-TOTE", "Canvas tote", Decimal("34.90"), Decimal("9.95"), "GENERAL", "0840001000073"),
+    Sku("BTL-STEEL", "Steel bottle 750ml", Decimal("27.45"), Decimal("8.15"), "GENERAL", "0840001000080"),
+    Sku("BEANIE-RED", "Wool beanie red", Decimal("29.00"), Decimal("8.70"), "APPAREL", "0840001000097"),
+    Sku("SHORT-OLV-M", "Trail shorts olive M", Decimal("54.25"), Decimal("18.30"), "APPAREL", "0840001000103"),
+)
+
+
+@dataclass(frozen=True)
+class LegalEntity:
+    legal_entity_id: str
+    name: str
+    functional_currency: str
+    time_zone: str
+    country: str
+
+
+LEGAL_ENTITIES: tuple[LegalEntity, ...] = (
+    LegalEntity("US01", "Omnirecon Retail US Inc.", "USD", "America/New_York", "US"),
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    code: str
+    name: str
+    kind: str  # store or warehouse
+    time_zone: str
+    legal_entity_id: str
+    tax_rate: Decimal  # combined sales tax where the location sells
+    city: str
+    region: str
+
+
+LOCATIONS: tuple[Location, ...] = (
+    Location("WH-NJ", "3PL fulfilment centre Edison", "warehouse", "America/New_York", "US01", Decimal("0.08875"),
+             "Edison", "NJ"),
+    Location("ST-NYC", "SoHo store", "store", "America/New_York", "US01", Decimal("0.08875"), "New York", "NY"),
+    Location("ST-CHI", "Wicker Park store", "store", "America/Chicago", "US01", Decimal("0.1025"), "Chicago", "IL"),
+    Location("ST-SFO", "Hayes Valley store", "store", "America/Los_Angeles", "US01", Decimal("0.08625"),
+             "San Francisco", "CA"),
+)
+WAREHOUSE = LOCATIONS[0]
+STORES = tuple(loc for loc in LOCATIONS if loc.kind == "store")
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_no: int
+    email: str
+    first_name: str
+    last_name: str
+    city: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass
+class SoldLine:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal  # before discount, tax exclusive
+    discount: Decimal  # for the whole line
+    tax: Decimal  # for the whole line
+
+
+@dataclass
+class ChannelOrder:
+    """An order as the world remembers it, for other channels to refer to (e.g. a web order returned in store)."""
+    channel: str  # shopify_web, amazon, marketplace_<name>, pos
+    order_id: str
+    order_name: str
+    location: str  # fulfilling location (store for POS)
+    customer_no: int | None
+    at: datetime
+    currency: str
+    lines: list[SoldLine]
+
+
+@dataclass
+class CardPayment:
+    """A payment a PSP captures for a channel and later settles (or refunds)."""
+    psp: str  # stripe, adyen
+    psp_reference: str  # the PSP's id (Stripe charge id, Adyen PSP reference)
+    merchant_reference: str  # what the channel gave the PSP (order name, POS payment id)
+    channel: str
+    order_id: str
+    kind: str  # capture or refund
+    amount: Decimal  # positive
+    currency: str
+    at: datetime
+
+
+@dataclass
+class Deposit:
+    """A payout that reaches the retailer's bank account."""
+    provider: str
+    payout_id: str
+    amount: Decimal
+    currency: str
+    value_date: date
+    bank_reference: str  # the text on the statement line
+
+
+@dataclass
+class StockMovement:
+    sku: str
+    location: str
+    kind: str  # receipt, adjustment, pick, ship, transfer_out, transfer_in, return_receipt, damage
+    quantity: int  # signed effect on on-hand
+    at: datetime
+    reference: str  # order, PO or transfer the movement belongs to
+
+
+@dataclass
+class World:
+    """Shared reference data, ledgers and ground truth of one simulation run."""
+    seed: int
+    start_date: date
+    days: int
+    currency: str = "USD"
+    # share of rows in dropped files that a simulation renders malformed (each is quarantined on load)
+    malformed_rate: float = 0.02
+    catalog: tuple[Sku, ...] = CATALOG
+    legal_entities: tuple[LegalEntity, ...] = LEGAL_ENTITIES
+    locations: tuple[Location, ...] = LOCATIONS
+    customers: list[Customer] = field(default_factory=list)
+    orders: list[ChannelOrder] = field(default_factory=list)
+    card_payments: list[CardPayment] = field(default_factory=list)
+    deposits: list[Deposit] = field(default_factory=list)
+    stock_movements: list[StockMovement] = field(default_factory=list)
+    # ground truth of what each source serves: source -> stream -> records
+    records: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.customers:
+            names = random.Random(f"{self.seed}:customers")
+            firsts = ["Sam", "Alex", "Jordan", "Maria", "Wei", "Priya", "Omar", "Lena", "Kofi", "Ana"]
+            lasts = ["Rivera", "Chen", "Okafor", "Smith", "Novak", "Haddad", "Kim", "Moreau", "Singh", "Berg"]
+            cities = ["New York", "Chicago", "San Francisco", "Albany", "Boston", "Austin"]
+            self.customers = [Customer(n, f"customer{n}@example.com", names.choice(firsts), names.choice(lasts),
+                                       names.choice(cities)) for n in range(1, 5001)]
+
+    def rng(self, name: str) -> random.Random:
+        """A random stream of its own per simulation, so channels never shift each other's data."""
+        return random.Random(f"{self.seed}:{name}")
+
+    @property
+    def business_days(self) -> list[date]:
+        return [self.start_date + timedelta(days=offset) for offset in range(self.days)]
+
+    @property
+    def end_date(self) -> date:
+        """The first day after the simulated window."""
+        return self.start_date + timedelta(days=self.days)
+
+    def location(self, code: str) -> Location:
+        return next(loc for loc in self.locations if loc.code == code)
+
+    def local(self, day: date, at: time, time_zone: str) -> datetime:
+        return datetime.combine(day, at, tzinfo=ZoneInfo(time_zone))
+
+    def count(self, source: str, stream: str, records: int) -> None:
+        """Add to the ground-truth record count of one source's stream."""
+        streams = self.records.setdefault(source, {})
+        streams[stream] = streams.get(stream, 0) + records
