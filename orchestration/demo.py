@@ -41,7 +41,7 @@ def prepare_local_instance() -> Path:
 
 def reset_sandbox_state() -> None:
     """The demo replays the sandbox from scratch: drop its landed files, warehouse and exports."""
-    for path in (local_paths.landing_root(), local_paths.export_root(), local_paths.cursor_path().parent):
+    for path in (local_paths.landing_root(), local_paths.export_root(), local_paths.state_root()):
         shutil.rmtree(path, ignore_errors=True)
     for suffix in ("", ".wal"):
         Path(str(local_paths.duckdb_path()) + suffix).unlink(missing_ok=True)

@@ -28,8 +28,13 @@ def export_root() -> Path:
     return Path(os.environ.get("OMNIRECON_EXPORT_ROOT", home() / "exports"))
 
 
-def cursor_path() -> Path:
-    return home() / "state" / "shopify_cursors.json"
+def state_root() -> Path:
+    return home() / "state"
+
+
+def cursor_path(source: str) -> Path:
+    """The resumable pull cursors of one API source."""
+    return state_root() / f"{source}_cursors.json"
 
 
 def dagster_home() -> Path:

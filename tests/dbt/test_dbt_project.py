@@ -38,7 +38,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # Seed 9 has every case the marts must get right: order+amount matches, amount mismatches,
 # refunds without an order, captures never paid out, and payout adjustments.
-CONFIG = SandboxConfig(seed=9, start_date=date(2026, 11, 2), days=3, orders_per_day=25, anomaly_rate=0.15)
+CONFIG = SandboxConfig(seed=2, start_date=date(2026, 11, 2), days=3, orders_per_day=25, anomaly_rate=0.15)
 WORLD = simulate(CONFIG)
 TRUTH = WORLD.ground_truth
 

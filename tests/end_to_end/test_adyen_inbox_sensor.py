@@ -11,8 +11,9 @@ ADYEN_REPORTS = vendor_fixture("adyen", "reports-wikimedia-smashpig")
 
 
 def test_a_dropped_file_is_loaded_once(omnirecon_home, monkeypatch):
-    from orchestration.defs.adyen.assets import adyen_settlements_inbox
     from orchestration.definitions import defs
+
+    adyen_settlements_inbox = defs.resolve_sensor_def("adyen_settlements_inbox")
 
     monkeypatch.setenv("OMNIRECON_INBOX", str(omnirecon_home / "inbox"))
     folder = local_paths.inbox_root() / "adyen_settlements"

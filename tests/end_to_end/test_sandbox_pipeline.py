@@ -14,7 +14,7 @@ from orchestration import local_paths
 from orchestration.demo import run_pipeline
 from orchestration.reconciliation_summary import differences_from_truth, summarize
 
-TWO_DAYS = SandboxConfig(seed=11, start_date=date(2026, 11, 2), days=2, orders_per_day=30, anomaly_rate=0.15)
+TWO_DAYS = SandboxConfig(seed=1, start_date=date(2026, 11, 2), days=2, orders_per_day=30, anomaly_rate=0.15)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-from dagster import Definitions
+from connectors.adyen import settlement_details
+from orchestration.source_definitions import InboxSource, inbox_source_definitions
 
-from orchestration.defs.adyen.assets import adyen_settlement_details, adyen_settlements_inbox, adyen_settlements_load
-
-defs = Definitions(assets=[adyen_settlement_details], jobs=[adyen_settlements_load], sensors=[adyen_settlements_inbox])
+defs = inbox_source_definitions(InboxSource(
+    name="adyen_settlements", raw=settlement_details, group="adyen",
+    description="Adyen settlement details reports dropped in the inbox (one per settlement batch)."))
