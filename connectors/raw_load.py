@@ -20,14 +20,25 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from connectors.adyen import settlement_details as adyen_settlement_details
+from connectors.bank import raw_tables as bank_raw_tables
 from connectors.landing_zone import read_landed
+from connectors.marketplace import raw_tables as marketplace_raw_tables
 from connectors.shopify import raw_tables as shopify_raw_tables
+from connectors.stripe import raw_tables as stripe_raw_tables
+from connectors.webhooks import raw_tables as webhook_raw_tables
 from connectors.warehouse import NULL
 
 # source name -> module with SCHEMA and RAW_TABLES, and either flatten(stream, payload) for API
 # extracts (JSON pages) or parse_file(path) and FILE_TABLE for dropped report files.
-RAW_SOURCES: dict[str, ModuleType] = {"shopify": shopify_raw_tables,
-                                      "adyen_settlements": adyen_settlement_details}
+RAW_SOURCES: dict[str, ModuleType] = {
+    "shopify": shopify_raw_tables,
+    "stripe": stripe_raw_tables,
+    "adyen_settlements": adyen_settlement_details,
+    "webhooks": webhook_raw_tables,
+    "bank_statements": bank_raw_tables,
+    # one per marketplace mapping file (marketplace_bazaarly, ...): onboarding one adds no code
+    **marketplace_raw_tables.source_modules(),
+}
 
 METADATA_COLUMNS = {"_record_hash": "varchar", "_landed_file": "varchar", "_extracted_at": "timestamptz"}
 QUARANTINE_COLUMNS = {"stream": "varchar", "record_id": "varchar", "reason": "varchar", "_payload": "varchar",

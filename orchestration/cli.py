@@ -12,6 +12,21 @@ def _sandbox_config(args) -> SandboxConfig:
                          orders_per_day=args.orders_per_day, anomaly_rate=args.anomaly_rate)
 
 
+def _serve_webhooks(host: str, port: int) -> int:
+    from connectors.webhooks.receiver import MissingSecret, WebhookSecrets, serve
+    from orchestration import local_paths
+
+    try:
+        secrets = WebhookSecrets.from_env()
+    except MissingSecret as error:
+        raise SystemExit(f"omnirecon webhooks serve: {error}") from None
+    print(f"omnirecon webhooks: listening on http://{host}:{port}/webhooks/{{shopify,stripe,adyen}}, "
+          f"storing events under {local_paths.landing_root() / 'webhooks'}", flush=True)
+    serve(host, port, local_paths.landing_root(), shopify_secret=secrets.shopify, stripe_secret=secrets.stripe,
+          adyen_hmac_key=secrets.adyen_hmac_key)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnirecon", description="Omnichannel retail reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -25,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--orders-per-day", type=int, default=defaults.orders_per_day)
         command.add_argument("--anomaly-rate", type=float, default=defaults.anomaly_rate)
     commands.choices["dev"].add_argument("--port", type=int, default=3000)
+    webhooks = commands.add_parser("webhooks", help="the webhook receiver").add_subparsers(dest="action", required=True)
+    serve = webhooks.add_parser("serve", help="receive Shopify, Stripe and Adyen webhooks and store each event once "
+                                              "(secrets from SHOPIFY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, ADYEN_HMAC_KEY)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
     args = parser.parse_args(argv)
+
+    if args.command == "webhooks":
+        return _serve_webhooks(args.host, args.port)
 
     from orchestration import demo
 

@@ -55,24 +55,42 @@ def sandbox_days(config: SandboxConfig) -> list[str]:
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def _jobs(defs, suffix: str) -> list[str]:
+    return sorted(job.name for job in defs.jobs if job.name.endswith(suffix))
+
+
+def _run(job, log, label: str, **options):
+    started = time.monotonic()
+    result = job.execute_in_process(run_config=QUIET_RUN, raise_on_error=False, **options)
+    log(f"  {label}: {'ok' if result.success else 'FAILED'} ({time.monotonic() - started:.1f}s)")
+    return result
+
+
 def run_pipeline(config: SandboxConfig, instance, log=print):
-    """Materialize the asset graph for the sandbox days: one pull run per day, then the build run."""
+    """Materialize the asset graph for the sandbox days: the inbox loads and webhook events, one pull run
+    per API source and day, then the build run. Sensors and schedules do the same in production."""
     from orchestration.definitions import defs
 
-    pull = defs.resolve_job_def("shopify_daily_pull")
+    for name in _jobs(defs, "_load"):
+        if not _run(defs.resolve_job_def(name), log, name, instance=instance).success:
+            raise SystemExit(f"{name} failed: see the run in the Dagster UI (make dev)")
     for day in sandbox_days(config):
-        started = time.monotonic()
-        result = pull.execute_in_process(partition_key=day, instance=instance, run_config=QUIET_RUN)
-        log(f"  pulled and loaded business day {day}: {'ok' if result.success else 'FAILED'} "
-            f"({time.monotonic() - started:.1f}s)")
-        if not result.success:
-            raise SystemExit(f"the Shopify pull for {day} failed: see the run in the Dagster UI (make dev)")
-    started = time.monotonic()
-    result = defs.resolve_job_def("reconciliation_build").execute_in_process(instance=instance, run_config=QUIET_RUN,
-                                                                         raise_on_error=False)
-    log(f"  dbt build, posting gate and ERP export: {'ok' if result.success else 'FAILED'} "
-        f"({time.monotonic() - started:.1f}s)")
-    return result
+        for name in _jobs(defs, "_daily_pull"):
+            if not _run(defs.resolve_job_def(name), log, f"{name} {day}", instance=instance, partition_key=day).success:
+                raise SystemExit(f"{name} for {day} failed: see the run in the Dagster UI (make dev)")
+    return _run(defs.resolve_job_def("reconciliation_build"), log, "dbt build, posting gate and ERP export",
+                instance=instance)
+
+
+def deliver_sandbox_webhooks(sandbox) -> object:
+    """Receive the sandbox's webhook deliveries the way `omnirecon webhooks serve` does, into the landing zone."""
+    from connectors.webhooks.receiver import WebhookReceiver, WebhookSecrets
+
+    receiver = WebhookReceiver(local_paths.landing_root(), WebhookSecrets.from_env(sandbox.env)).start()
+    try:
+        return sandbox.deliver_webhooks(receiver.base_url)
+    finally:
+        receiver.stop()
 
 
 def run_demo(config: SandboxConfig) -> int:
@@ -80,6 +98,8 @@ def run_demo(config: SandboxConfig) -> int:
 
     from connectors.warehouse import connect
     from orchestration.reconciliation_summary import differences_from_truth, render, summarize
+    from orchestration.source_counts import (differences_in_record_counts, raw_modules, raw_record_counts,
+                                             render_record_counts, truth_by_schema)
 
     started = time.monotonic()
     home = prepare_local_instance()
@@ -88,14 +108,23 @@ def run_demo(config: SandboxConfig) -> int:
           f"{config.orders_per_day} orders a day, anomaly rate {config.anomaly_rate}")
     with start_sandbox(config, home / "sandbox") as sandbox:
         os.environ.update(sandbox.env)
-        print(f"  fake Shopify Admin API on {sandbox.shopify_api.base_url}; ground truth in {sandbox.manifest_path}")
+        print(f"  sandbox APIs: {', '.join(f'{name} {api.base_url}' for name, api in sandbox.apis.items())}")
+        print(f"  sandbox inbox {sandbox.inbox} ({len(sandbox.dropped_files)} files); ground truth in {sandbox.manifest_path}")
+        sent = deliver_sandbox_webhooks(sandbox)
+        print(f"  webhooks: {sent.total()} events delivered ({sent.duplicates_sent} sent twice, as vendors do)")
         run_pipeline(config, DagsterInstance.get())
+        truth = sandbox.world.ground_truth
         with connect(str(local_paths.duckdb_path())) as warehouse:
             summary = summarize(warehouse)
-            diffs = differences_from_truth(warehouse, sandbox.world.ground_truth)
+            diffs = differences_from_truth(warehouse, truth)
+            counts = raw_record_counts(warehouse, raw_modules())
+    expected = truth_by_schema(truth["sources"])
+    diffs += differences_in_record_counts(counts, expected)
+    print()
+    print("Records per source (raw tables) and in the sandbox:")
+    print(render_record_counts(counts, expected))
     print()
     print(render(summary))
-    truth = sandbox.world.ground_truth
     print()
     print(f"Sandbox ground truth: {truth['settlement_lines']['matched']} matched, "
           f"{truth['settlement_lines']['unmatched']} unmatched, exceptions {json.dumps(truth['exceptions_by_reason'])}")
@@ -113,7 +142,8 @@ def run_dev(config: SandboxConfig, port: int = 3000) -> int:
     ensure_manifest()  # before the webserver's code server loads the models from it
     with start_sandbox(config, home / "sandbox") as sandbox:
         env = {**os.environ, **sandbox.env}
-        print(f"sandbox Shopify API on {sandbox.shopify_api.base_url}; Dagster UI on http://127.0.0.1:{port}")
+        print(f"sandbox APIs: {', '.join(f'{name} {api.base_url}' for name, api in sandbox.apis.items())}; "
+              f"inbox {sandbox.inbox}; Dagster UI on http://127.0.0.1:{port}")
         dagster = Path(sys.executable).with_name("dagster")
         return subprocess.call([str(dagster), "dev", "-w", str(local_paths.REPO_ROOT / "workspace.yaml"),
                                 "-p", str(port)], env=env, cwd=local_paths.REPO_ROOT)

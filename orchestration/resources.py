@@ -1,4 +1,9 @@
-"""Dagster resources: the warehouse the raw loads write to, and the Shopify connection."""
+"""Dagster resources: the warehouse the raw loads write to, and one connection per channel API.
+
+Each channel resource holds the channel's base URL (the vendor's real endpoint unless the
+environment names another, as the sandbox does) and its credentials, which definitions.py takes
+from environment variables (EnvVar), so they never sit in code and never show in the UI.
+"""
 
 import os
 from urllib.parse import quote
@@ -43,3 +48,15 @@ class ShopifyResource(ConfigurableResource):
         from connectors.shopify.client import ShopifyAdminClient
 
         return ShopifyAdminClient(self.shop_url, self.access_token, api_version=self.api_version)
+
+
+class StripeResource(ConfigurableResource):
+    """Stripe's REST API with a secret or restricted key (read access to balance, payouts, charges)."""
+
+    api_key: str
+    base_url: str = "https://api.stripe.com"
+
+    def client(self):
+        from connectors.stripe.client import StripeClient
+
+        return StripeClient(self.base_url, self.api_key)

@@ -54,6 +54,11 @@ class InboxSource:
     group: str
     description: str
     loads_raw: bool = True  # False when an API source's raw asset loads what this inbox lands
+    # several folders feeding one raw table, each with its own parser (one per marketplace mapping)
+    folders: dict[str, object] | None = None
+
+    def parsers(self) -> dict[str, object]:
+        return self.folders or {self.name: self.raw}
 
 
 def _landing() -> LandingZone:
@@ -137,7 +142,8 @@ def inbox_source_definitions(source: InboxSource) -> Definitions:
     def files_asset(context: AssetExecutionContext):
         inbox = Inbox(local_paths.inbox_root(), _landing())
         today = datetime.now(ZoneInfo(ENTITY_TIME_ZONE)).date().isoformat()
-        outcomes = [inbox.take(source.name, path, source.raw.parse_file, today) for path in inbox.pending(source.name)]
+        outcomes = [inbox.take(folder, path, raw.parse_file, today)
+                    for folder, raw in source.parsers().items() for path in inbox.pending(folder)]
         for outcome in outcomes:
             context.log.info(f"{outcome.dropped.name}: {outcome.status}" + (f" ({outcome.reason})" if outcome.reason else ""))
         table = "\n".join(f"| {o.dropped.name} | {o.status} | {o.rows} | {o.rows_quarantined} | {o.reason or ''} |"
@@ -147,11 +153,14 @@ def inbox_source_definitions(source: InboxSource) -> Definitions:
         if not source.loads_raw:
             yield MaterializeResult(asset_key=keys[0], metadata={"files": files})
             return
+        inserted, reports = 0, []
         with context.resources.warehouse.connect() as wh:
-            report = load_landed_files(wh, inbox.landing.files(source.name, DROPPED_FILES, suffix=""), source=source.name)
+            for folder in source.parsers():
+                reports.append(load_landed_files(wh, inbox.landing.files(folder, DROPPED_FILES, suffix=""), source=folder))
         yield MaterializeResult(asset_key=keys[0], metadata={
-            "files": files, "rows_inserted": report.rows_inserted.get(source.raw.FILE_TABLE, 0)})
-        yield MaterializeResult(asset_key=keys[1], metadata=_load_metadata(report))
+            "files": files, "rows_inserted": sum(r.rows_inserted.get(source.raw.FILE_TABLE, 0) for r in reports)})
+        yield MaterializeResult(asset_key=keys[1], metadata={
+            key: sum(_load_metadata(r)[key] for r in reports) for key in _load_metadata(LoadReport())})
 
     job = define_asset_job(f"{source.name}_load", selection=keys,
                            description=f"Land new files from the inbox's {source.name} folder"
@@ -160,9 +169,10 @@ def inbox_source_definitions(source: InboxSource) -> Definitions:
     @sensor(name=f"{source.name}_inbox", job=job, minimum_interval_seconds=60,
             description=f"Starts {source.name}_load when new files are in the inbox's {source.name} folder.")
     def inbox_sensor(context: SensorEvaluationContext):
-        pending = Inbox(local_paths.inbox_root(), _landing()).pending(source.name)
+        inbox = Inbox(local_paths.inbox_root(), _landing())
+        pending = [path for folder in source.parsers() for path in inbox.pending(folder)]
         if not pending:
-            return SkipReason(f"nothing in {local_paths.inbox_root() / source.name}")
+            return SkipReason(f"nothing new in {local_paths.inbox_root()}/{{{','.join(source.parsers())}}}")
         # One run per set of contents: a tick that sees the same files again asks for nothing new.
         contents = sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in pending)
         return RunRequest(run_key=hashlib.sha256("".join(contents).encode()).hexdigest())

@@ -92,6 +92,10 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# A settlement detail row is one line of one batch of one merchant account.
+RECORD_KEYS: dict[str, str] = {
+    "settlement_details": "merchant_account || '/' || cast(batch_number as varchar) || '/' || cast(line_number as varchar)"}
+
 # ---------------------------------------------------------------------------------------------
 # Cell parsers
 

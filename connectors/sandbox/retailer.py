@@ -1,29 +1,55 @@
-"""Start the sandbox retailer: simulate it, write its ground truth, serve its Shopify API on loopback."""
+"""Start the sandbox retailer: simulate it, write its ground truth, serve its APIs and drop its files.
+
+What the real vendors would do, the running sandbox does on loopback: each channel's fake API
+serves its part of the world, the file-sending vendors' reports lie in the sandbox's inbox (one
+folder per source), and `deliver_webhooks` posts the signed events a webhook receiver would get.
+`env` holds the variables that point omnirecon at all of it, credentials included.
+"""
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from connectors.sandbox.channels import adyen, bank, marketplace
+from connectors.sandbox.loopback import FakeVendorAPI
 from connectors.sandbox.shopify_api import FakeShopifyAdminAPI
 from connectors.sandbox.simulator import SandboxConfig, SandboxWorld, simulate
+from connectors.sandbox.stripe_api import FakeStripeAPI
+from connectors.sandbox.webhook_sender import SendReport, WebhookSender, world_deliveries
 
 
 @dataclass
 class RunningSandbox:
     world: SandboxWorld
-    shopify_api: FakeShopifyAdminAPI
-    access_token: str
+    apis: dict[str, FakeVendorAPI]
+    env: dict[str, str]  # what points omnirecon at this sandbox: base URLs, credentials, the inbox
+    inbox: Path
     manifest_path: Path
+    dropped_files: list[Path] = field(default_factory=list)
 
     @property
-    def env(self) -> dict[str, str]:
-        """The variables that point the Shopify connector at this sandbox."""
-        return {"SHOPIFY_SHOP_URL": self.shopify_api.base_url, "SHOPIFY_ACCESS_TOKEN": self.access_token}
+    def shopify_api(self) -> FakeShopifyAdminAPI:
+        return self.apis["shopify"]
+
+    @property
+    def access_token(self) -> str:
+        return self.env["SHOPIFY_ACCESS_TOKEN"]
+
+    def deliver_webhooks(self, receiver_url: str, *, duplicate_rate: float = 0.05) -> SendReport:
+        """Post the web shop's and Stripe's events to a receiver, signed, some of them twice."""
+        deliveries = world_deliveries(self.world.world, self.world.store.orders, self.world.channels["stripe"])
+        self.world.ground_truth["sources"] = self.world.world.records
+        write_manifest(self.world, self.manifest_path)
+        sender = WebhookSender(receiver_url, shopify_secret=self.env["SHOPIFY_WEBHOOK_SECRET"],
+                               stripe_secret=self.env["STRIPE_WEBHOOK_SECRET"],
+                               rng=self.world.world.rng("webhook_delivery"), duplicate_rate=duplicate_rate)
+        return sender.send(deliveries)
 
     def stop(self) -> None:
-        self.shopify_api.stop()
+        for api in self.apis.values():
+            api.stop()
 
     def __enter__(self):
         return self
@@ -39,12 +65,30 @@ def write_manifest(world: SandboxWorld, path: Path) -> Path:
 
 
 def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_token: str | None = None,
-                  **api_options) -> RunningSandbox:
+                  **shopify_api_options) -> RunningSandbox:
     world = simulate(config)
-    manifest = write_manifest(world, folder / "ground_truth.json")
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str) + "\n")
-    token = access_token or f"shpat_sandbox_{secrets.token_hex(12)}"
+    inbox = folder / "inbox"
+    dropped = [path for channel, files in (("adyen", adyen), ("marketplace", marketplace), ("bank", bank))
+               for path in files.drop_files(world.channels[channel], inbox)]
+
+    env = {
+        "OMNIRECON_INBOX": str(inbox),
+        "SHOPIFY_ACCESS_TOKEN": access_token or f"shpat_sandbox_{secrets.token_hex(12)}",
+        "STRIPE_API_KEY": f"rk_test_sandbox_{secrets.token_hex(12)}",
+        "SHOPIFY_WEBHOOK_SECRET": secrets.token_hex(16),
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
+        "ADYEN_HMAC_KEY": secrets.token_hex(32),
+    }
     # A Shopify Plus shop's REST limits (bucket of 400, 20 requests a second leak) unless told otherwise.
-    api_options = {"bucket_size": 400, "leak_per_second": 20.0, **api_options}
-    api = FakeShopifyAdminAPI(world.store, token, port=port, **api_options).start()
-    return RunningSandbox(world, api, token, manifest)
+    shopify_api_options = {"bucket_size": 400, "leak_per_second": 20.0, **shopify_api_options}
+    apis: dict[str, FakeVendorAPI] = {
+        "shopify": FakeShopifyAdminAPI(world.store, env["SHOPIFY_ACCESS_TOKEN"], port=port, **shopify_api_options),
+        "stripe": FakeStripeAPI(world.channels["stripe"], env["STRIPE_API_KEY"]),
+    }
+    for api in apis.values():
+        api.start()
+    env.update({"SHOPIFY_SHOP_URL": apis["shopify"].base_url, "STRIPE_BASE_URL": apis["stripe"].base_url})
+    manifest = write_manifest(world, folder / "ground_truth.json")
+    return RunningSandbox(world, apis, env, inbox, manifest, dropped)

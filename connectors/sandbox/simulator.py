@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from connectors.sandbox.channels import shopify_web
+from connectors.sandbox.channels import adyen, bank, marketplace, shopify_web, stripe
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
 
@@ -47,5 +47,11 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
                   malformed_rate=config.malformed_rate)
     web = shopify_web.simulate(world, config)
     channels: dict[str, object] = {"shopify_web": web}
+    channels["marketplace"] = marketplace.simulate(world)
+    # PSPs settle what the selling channels captured
+    channels["stripe"] = stripe.simulate(world)
+    channels["adyen"] = adyen.simulate(world)
+    # the bank last: it receives every payout
+    channels["bank"] = bank.simulate(world)
     truth = {**web.ground_truth, "sources": world.records}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -60,6 +60,9 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# What identifies one business record in each table (a record landed in two versions is two rows).
+RECORD_KEYS: dict[str, str] = {table: "id" for table in RAW_TABLES}
+
 Rows = dict[str, list[dict]]
 
 

@@ -6,8 +6,10 @@ currency's exponent is staging's job (connectors.stripe.models.currency_exponent
 Timestamps are aware UTC datetimes (timestamptz). Expandable references hold the id.
 
 A balance transaction does not name its payout: when it was listed with `?payout=po_...`, pass
-that id as `payout_id` so the row keeps the link settlement matching needs. A dispute embeds
-its balance transactions; the links go to `dispute_balance_transactions`.
+that id as `payout_id` so the row keeps the link settlement matching needs. The daily pull lands
+such pages under the stream `balance_transactions.<payout id>` (payout_stream()), so the raw
+loader, which calls flatten(stream, payload) only, keeps the link without touching Stripe's
+payload. A dispute embeds its balance transactions; the links go to `dispute_balance_transactions`.
 """
 from __future__ import annotations
 
@@ -60,7 +62,22 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# table -> SQL expression naming one business record (a charge landed on two days is 2 rows, 1 record)
+RECORD_KEYS: dict[str, str] = {
+    "balance_transactions": "id", "payouts": "id", "charges": "id", "refunds": "id", "disputes": "id",
+    "dispute_balance_transactions": "balance_transaction_id",
+}
+
+PAYOUT_STREAM_SEPARATOR = "."  # Stripe ids are [A-Za-z0-9_]: the first dot splits stream and payout
+
 Rows = dict[str, list[dict]]
+
+
+def payout_stream(payout_id: str) -> str:
+    """The landing stream of a payout's balance transactions: "balance_transactions.po_123"."""
+    if not payout_id or PAYOUT_STREAM_SEPARATOR in payout_id or "/" in payout_id:
+        raise ValueError(f"not a Stripe payout id: {payout_id!r}")
+    return f"balance_transactions{PAYOUT_STREAM_SEPARATOR}{payout_id}"
 
 
 def _value(column: str, record: BaseModel):
@@ -106,7 +123,15 @@ def flatten(stream: str, payload: dict, *, payout_id: str | None = None) -> Rows
     """Validate one Stripe object and split it into raw table rows (raises pydantic.ValidationError).
 
     `payout_id` is for balance transactions listed by payout; it fills their payout_id column.
+    A stream named by payout_stream() ("balance_transactions.po_123") carries that id itself.
     """
+    base, separator, listed_payout = stream.partition(PAYOUT_STREAM_SEPARATOR)
+    if separator:
+        if base != "balance_transactions" or not listed_payout:
+            raise ValueError(f"unknown Stripe stream {stream!r}")
+        if payout_id not in (None, listed_payout):
+            raise ValueError(f"stream {stream!r} belongs to payout {listed_payout}, not {payout_id}")
+        stream, payout_id = base, listed_payout
     model, flattener = STREAMS[stream]
     record = model.model_validate(payload)
     if stream == "balance_transactions":

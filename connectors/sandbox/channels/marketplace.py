@@ -1,0 +1,239 @@
+"""Bazaarly, the regional marketplace: its orders, fees, refunds and one settlement CSV per day.
+
+About ten orders a business day (America/New_York), picked from the world's catalog and shipped
+from the 3PL warehouse. Bazaarly is the marketplace facilitator: it collects and remits the sales
+tax, so the seller's order lines carry none and the settlement never shows it. Per order it keeps
+a commission (12 % of the items) and charges a shipping label; a share of orders is refunded one
+or two days later (the commission on the refunded items comes back, the label does not), and now
+and then it bills sponsored listings or credits an adjustment (a parcel lost in transit).
+
+Each business day's activity is one settlement file in the format of the marketplace's mapping
+(mappings/bazaarly.yaml), ending with a Disbursement row equal to the day's net, which reaches the
+bank the next day (a Deposit for the bank simulation). Malformed rows are rendered at the world's
+malformed_rate (a bad date, a bad amount or an unknown line type); they are counted as the
+quarantine's ground truth, the well-formed rows as settlement_lines'.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.marketplace.raw_tables import source_name
+from connectors.marketplace.settlement_file import Mapping, load_mapping
+from connectors.sandbox.world import WAREHOUSE, ChannelOrder, Deposit, SoldLine, StockMovement, World, cents
+
+MARKETPLACE = "bazaarly"
+CHANNEL = source_name(MARKETPLACE)  # marketplace_bazaarly
+TIME_ZONE = "America/New_York"
+ORDERS_PER_DAY = (8, 12)
+COMMISSION_RATE = Decimal("0.12")
+SHIPPING_LABELS = (Decimal("4.25"), Decimal("5.10"), Decimal("6.75"))
+REFUND_SHARE = 0.1
+ADVERTISING_SHARE = 0.35  # of days with a sponsored listings charge
+ADJUSTMENT_SHARE = 0.15  # of days with a lost-parcel credit
+MALFORMED_KINDS = ("date", "amount", "line_type")
+
+
+@dataclass
+class SettlementRow:
+    posted_date: date
+    line_type: str  # ours: sale, refund, commission, shipping_fee, advertising_fee, adjustment, payout
+    amount: Decimal  # signed, seller's side
+    order_id: str | None = None
+    sku: str | None = None
+    quantity: int | None = None
+    description: str | None = None
+    malformed: str | None = None  # how the file renders it broken, if it does
+
+
+@dataclass
+class Settlement:
+    settlement_id: str
+    business_date: date
+    rows: list[SettlementRow] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return sum((r.amount for r in self.rows if r.line_type != "payout"), Decimal("0"))
+
+    @property
+    def payout(self) -> Decimal:
+        return next(r.amount for r in self.rows if r.line_type == "payout")
+
+
+@dataclass
+class MarketplaceSandbox:
+    marketplace: str
+    mapping: Mapping
+    settlements: list[Settlement] = field(default_factory=list)
+    ground_truth: dict = field(default_factory=dict)
+
+
+class _Simulation:
+    def __init__(self, world: World, mapping: Mapping):
+        self.world = world
+        self.mapping = mapping
+        self.rng = world.rng(CHANNEL)
+        self.malformed_rng = world.rng(f"{CHANNEL}:malformed")  # apart, so the rate never shifts the business
+        self.settlements = {day: Settlement(f"BZ-S-{day:%Y%m%d}", day) for day in world.business_days}
+        self.order_no = 4_100_000 + self.rng.randrange(1000) * 100
+
+    def run(self) -> MarketplaceSandbox:
+        for day in self.world.business_days:
+            for _ in range(self.rng.randint(*ORDERS_PER_DAY)):
+                self._order(day)
+            self._fees_and_adjustments(day)
+        sandbox = MarketplaceSandbox(MARKETPLACE, self.mapping, list(self.settlements.values()))
+        for settlement in sandbox.settlements:
+            self._close(settlement)
+        self._count(sandbox)
+        return sandbox
+
+    def _order(self, day: date) -> None:
+        world, rng = self.world, self.rng
+        self.order_no += 1
+        order_id = f"BZ{self.order_no}"
+        at = world.local(day, time(rng.randint(7, 22), rng.randint(0, 59), rng.randint(0, 59)), TIME_ZONE)
+        skus = rng.sample(world.catalog, rng.choice((1, 1, 1, 2, 2, 3)))
+        lines = [SoldLine(f"{order_id}-{n}", sku.sku, rng.choice((1, 1, 1, 2)), sku.price, Decimal("0.00"),
+                          Decimal("0.00")) for n, sku in enumerate(skus, 1)]
+        world.orders.append(ChannelOrder(CHANNEL, order_id, order_id, WAREHOUSE.code,
+                                         rng.choice(world.customers).customer_no, at, world.currency, lines))
+        shipped = at + timedelta(hours=rng.randint(3, 20))
+        settlement = self.settlements[day]
+        for line in lines:
+            world.stock_movements.append(StockMovement(line.sku, WAREHOUSE.code, "ship", -line.quantity, shipped,
+                                                       order_id))
+            settlement.rows.append(SettlementRow(day, "sale", cents(line.unit_price * line.quantity), order_id,
+                                                 line.sku, line.quantity, f"Order {order_id} item {line.sku}"))
+        items = sum((cents(line.unit_price * line.quantity) for line in lines), Decimal("0"))
+        settlement.rows.append(SettlementRow(day, "commission", -cents(items * COMMISSION_RATE), order_id,
+                                             description=f"Commission {COMMISSION_RATE:%} on order {order_id}"))
+        settlement.rows.append(SettlementRow(day, "shipping_fee", -rng.choice(SHIPPING_LABELS), order_id,
+                                             description=f"Shipping label for order {order_id}"))
+        if rng.random() < REFUND_SHARE:
+            self._refund(order_id, lines, day + timedelta(days=rng.randint(1, 2)), shipped)
+
+    def _refund(self, order_id: str, lines: list[SoldLine], day: date, shipped: datetime) -> None:
+        settlement = self.settlements.get(day)
+        if settlement is None:
+            return  # refunded after the window: not in any file yet
+        refunded = lines if len(lines) == 1 or self.rng.random() < 0.5 else [self.rng.choice(lines)]
+        total = Decimal("0")
+        for line in refunded:
+            amount = cents(line.unit_price * line.quantity)
+            total += amount
+            settlement.rows.append(SettlementRow(day, "refund", -amount, order_id, line.sku, line.quantity,
+                                                 f"Refund order {order_id} item {line.sku}"))
+            returned = self.world.local(day, time(9, 0), TIME_ZONE)
+            self.world.stock_movements.append(StockMovement(line.sku, WAREHOUSE.code, "return_receipt",
+                                                            line.quantity, max(returned, shipped), order_id))
+        settlement.rows.append(SettlementRow(day, "commission", cents(total * COMMISSION_RATE), order_id,
+                                             description=f"Commission refund on order {order_id}"))
+
+    def _fees_and_adjustments(self, day: date) -> None:
+        settlement, rng = self.settlements[day], self.rng
+        if rng.random() < ADVERTISING_SHARE:
+            amount = Decimal(rng.randint(1000, 4500)) / 100
+            settlement.rows.append(SettlementRow(day, "advertising_fee", -amount,
+                                                 description=f"Sponsored listings {day:%Y-%m-%d}"))
+        if rng.random() < ADJUSTMENT_SHARE:
+            amount = Decimal(rng.randint(1500, 9000)) / 100
+            settlement.rows.append(SettlementRow(day, "adjustment", amount,
+                                                 description="Reimbursement: parcel lost in transit"))
+
+    def _close(self, settlement: Settlement) -> None:
+        """The Disbursement row, its deposit the next day, and which rows the file renders broken."""
+        for row in settlement.rows:
+            if self.malformed_rng.random() < self.world.malformed_rate:
+                row.malformed = self.malformed_rng.choice(MALFORMED_KINDS)
+        net = settlement.net
+        settlement.rows.append(SettlementRow(settlement.business_date, "payout", net,
+                                             description=f"Disbursement of settlement {settlement.settlement_id}"))
+        if net:
+            self.world.deposits.append(Deposit(
+                provider=CHANNEL, payout_id=settlement.settlement_id, amount=net, currency=self.world.currency,
+                value_date=settlement.business_date + timedelta(days=1),
+                bank_reference=f"BAZAARLY INC SETTLEMENT {settlement.settlement_id}"))
+
+    def _count(self, sandbox: MarketplaceSandbox) -> None:
+        rows = [row for s in sandbox.settlements for row in s.rows]
+        bad = sum(1 for row in rows if row.malformed)
+        self.world.count(CHANNEL, "settlement_lines", len(rows) - bad)
+        self.world.count(CHANNEL, "_quarantine", bad)
+        sandbox.ground_truth = {
+            "settlements": len(sandbox.settlements),
+            "net_by_settlement": {s.settlement_id: format(s.net, "f") for s in sandbox.settlements},
+            "malformed_rows": bad,
+        }
+
+
+def simulate(world: World, mapping: Mapping | str = MARKETPLACE) -> MarketplaceSandbox:
+    """Bazaarly's business over the world's window (orders, stock movements and deposits go to the world)."""
+    return _Simulation(world, mapping if isinstance(mapping, Mapping) else load_mapping(mapping)).run()
+
+
+# ---------------------------------------------------------------------------------------------
+# Files in the marketplace's own format
+
+
+def _number(value: Decimal, mapping: Mapping) -> str:
+    numbers = mapping.numbers
+    whole, _, fraction = format(abs(cents(value)), "f").partition(".")
+    if numbers.thousands_separator:
+        groups = []
+        while len(whole) > 3:
+            whole, groups = whole[:-3], [whole[-3:], *groups]
+        whole = numbers.thousands_separator.join([whole, *groups])
+    body = f"{whole}{numbers.decimal_separator}{fraction}"
+    if value >= 0:
+        return body
+    return {"leading_minus": f"-{body}", "trailing_minus": f"{body}-", "parentheses": f"({body})"}[numbers.negative]
+
+
+def _cells(row: SettlementRow, settlement: Settlement, mapping: Mapping) -> dict[str, str]:
+    """A row as the marketplace writes it: canonical field -> cell text."""
+    label = next(theirs for theirs, ours in mapping.line_types.items() if ours == row.line_type)
+    cells = {"settlement_id": settlement.settlement_id, "posted_date": row.posted_date.strftime(mapping.date_format),
+             "order_id": row.order_id or "", "sku": row.sku or "", "line_type": label,
+             "quantity": "" if row.quantity is None else str(row.quantity), "amount": _number(row.amount, mapping),
+             "fee": "", "currency": mapping.currency or "USD", "description": row.description or ""}
+    if mapping.columns.posted_at:
+        cells["posted_at"] = datetime.combine(row.posted_date, time(12)).strftime(mapping.datetime_format)
+    if mapping.columns.debit:
+        cells["debit"] = _number(-row.amount, mapping) if row.amount < 0 else ""
+        cells["credit"] = _number(row.amount, mapping) if row.amount >= 0 else ""
+    if row.malformed == "date":
+        cells["posted_date"] = f"{row.posted_date:%Y}-13-{row.posted_date:%d}"
+    elif row.malformed == "amount":
+        cells["amount"] = cells["amount"].replace(mapping.numbers.decimal_separator, "~") + "x"
+    elif row.malformed == "line_type":
+        cells["line_type"] = "Misc Charge (unmapped)"
+    return cells
+
+
+def settlement_csv(settlement: Settlement, mapping: Mapping) -> bytes:
+    columns = mapping.file_columns
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=mapping.delimiter, lineterminator="\r\n")
+    writer.writerow(columns.values())
+    for row in settlement.rows:
+        cells = _cells(row, settlement, mapping)
+        writer.writerow(cells.get(field, "") for field in columns)
+    return buffer.getvalue().encode(mapping.encoding)
+
+
+def drop_files(sandbox: MarketplaceSandbox, inbox_root: Path) -> list[Path]:
+    """One settlement file per business day into <inbox_root>/marketplace_<name>/."""
+    folder = Path(inbox_root) / source_name(sandbox.marketplace)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for settlement in sandbox.settlements:
+        path = folder / f"{sandbox.marketplace}_settlement_{settlement.business_date:%Y%m%d}.csv"
+        path.write_bytes(settlement_csv(settlement, sandbox.mapping))
+        paths.append(path)
+    return paths

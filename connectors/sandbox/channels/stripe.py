@@ -1,0 +1,252 @@
+"""Stripe, the PSP of the web shop's Stripe-paid orders: charges, refunds, disputes and daily payouts.
+
+The web shop sends a share of its orders through Stripe (world.card_payments with psp "stripe":
+merchant_reference is the Shopify order name, order_id the Shopify order id, psp_reference the
+charge id). From them this builds the Stripe account as its API would serve it:
+
+- a captured charge per capture (metadata order_id / order_name: how Stripe links back to Shopify),
+  with a `charge` balance transaction bearing Stripe's standard US card fee, 2.9% + 30 cents,
+  computed in integer cents (half up);
+- a refund per refund (no fee: Stripe keeps the original fee), with a `refund` balance transaction.
+  A refund whose charge is not in the account cannot exist in Stripe: it is left out and listed
+  in `refunds_without_charge`;
+- now and then a dispute on an unrefunded charge, a few days later (only if it falls inside the
+  window): its `adjustment` balance transaction withdraws the disputed amount plus the 15.00 fee;
+- automatic daily payouts on the account's time zone (America/New_York): the balance
+  transactions of local day d are paid out in a payout arriving on d+2 (every calendar day, no
+  banking-day calendar). A day whose activity nets to zero or less pays nothing; its transactions
+  roll into the next payout, as Stripe nets a negative balance against later activity. The payout
+  lists its own `payout` balance transaction (amount -net), as Stripe's ?payout= listing does.
+
+Payouts arriving inside the window are `paid` and reach the bank (world.deposits, statement text
+"STRIPE TRANSFER <po id>"); those arriving later stay `in_transit` (already created) or `pending`
+(created at the end of the window) and are served all the same, their transactions `pending`.
+
+Ground truth (world.records["stripe"]) counts what pulling every business day of the window
+with connectors/stripe/daily_pull.py lands: charges, refunds and disputes created in the window,
+payouts arriving in the window and their balance transactions, and the disputes' transactions.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from random import Random
+from zoneinfo import ZoneInfo
+
+from connectors.sandbox.stripe_api import StripeStore
+from connectors.sandbox.world import CardPayment, Deposit, World
+from connectors.stripe.models import to_major, to_minor
+
+PSP = "stripe"
+ACCOUNT_TIME_ZONE = "America/New_York"
+FEE_PERCENT_TENTHS = 29  # 2.9% in tenths of a percent, so the fee stays integer arithmetic
+FEE_FIXED_CENTS = 30
+DISPUTE_FEE_CENTS = 1500
+DISPUTE_RATE = 0.04
+PAYOUT_DELAY_DAYS = 2
+DISPUTE_REASONS = ("fraudulent", "product_not_received", "duplicate", "subscription_canceled")
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass
+class StripeSandbox(StripeStore):
+    """The account as FakeStripeAPI serves it (a StripeStore), plus what the simulation knows."""
+
+    account_time_zone: str = ACCOUNT_TIME_ZONE
+    refunds_without_charge: list[CardPayment] = field(default_factory=list)
+
+
+def card_fee_cents(amount_cents: int) -> int:
+    """Stripe's standard US card pricing, 2.9% + 30c, rounded half up to the cent."""
+    return (amount_cents * FEE_PERCENT_TENTHS + 500) // 1000 + FEE_FIXED_CENTS
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class _Simulation:
+    def __init__(self, world: World, dispute_rate: float):
+        self.world = world
+        self.rng: Random = world.rng(PSP)
+        self.dispute_rate = dispute_rate
+        self.zone = ZoneInfo(ACCOUNT_TIME_ZONE)
+        self.currency = world.currency.lower()
+        self.window_end = datetime.combine(world.end_date, time(0), tzinfo=self.zone)
+        self.sandbox = StripeSandbox()
+        self.activity: list[dict] = []  # balance transactions awaiting a payout
+
+    def id(self, prefix: str) -> str:
+        return prefix + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(24))
+
+    def local_day(self, unix_seconds: int) -> date:
+        return datetime.fromtimestamp(unix_seconds, self.zone).date()
+
+    def balance_transaction(self, kind: str, category: str, source: str, created: int, amount: int, fee: int,
+                            description: str | None, fee_description: str = "Stripe processing fees") -> dict:
+        return {
+            "id": self.id("txn_"), "object": "balance_transaction", "amount": amount, "currency": self.currency,
+            "fee": fee, "net": amount - fee, "type": kind, "reporting_category": category, "source": source,
+            "created": created, "available_on": created, "status": "pending", "description": description,
+            "exchange_rate": None, "balance_type": "payments",
+            "fee_details": [{"amount": fee, "currency": self.currency, "type": "stripe_fee",
+                             "description": fee_description, "application": None}] if fee else [],
+        }
+
+    # ---- payments --------------------------------------------------------------------------
+    def run(self) -> StripeSandbox:
+        payments = sorted((p for p in self.world.card_payments if p.psp == PSP),
+                          key=lambda p: (p.at, p.kind != "capture", p.psp_reference, p.merchant_reference))
+        charges: dict[str, dict] = {}
+        for payment in payments:
+            if payment.kind == "capture":
+                charges[payment.psp_reference] = self.charge(payment)
+            elif payment.kind == "refund":
+                charge = charges.get(payment.psp_reference)
+                refundable = charge["amount"] - charge["amount_refunded"] if charge else 0
+                if to_minor(payment.amount, self.currency) > refundable:
+                    self.sandbox.refunds_without_charge.append(payment)
+                    continue
+                self.refund(charge, payment)
+            else:
+                raise ValueError(f"unknown card payment kind {payment.kind!r}")
+        for charge in charges.values():
+            # drawn for every charge, so the dispute stream does not shift with refunds
+            roll, delay_hours = self.rng.random(), self.rng.randint(30, 90)
+            if roll < self.dispute_rate and charge["amount_refunded"] == 0:
+                self.dispute(charge, charge["created"] + delay_hours * 3600)
+        self.payouts()
+        self.register_ground_truth()
+        return self.sandbox
+
+    def charge(self, payment: CardPayment) -> dict:
+        amount = to_minor(payment.amount, self.currency)
+        created = _unix(payment.at)
+        charge_id = payment.psp_reference
+        txn = self.balance_transaction("charge", "charge", charge_id, created, amount, card_fee_cents(amount),
+                                       f"Shopify order {payment.merchant_reference}")
+        charge = {
+            "id": charge_id, "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
+            "currency": self.currency, "status": "succeeded", "captured": True, "paid": True, "refunded": False,
+            "disputed": False, "created": created, "balance_transaction": txn["id"],
+            "failure_balance_transaction": None, "failure_code": None, "customer": None,
+            "payment_intent": self.id("pi_"), "payment_method": self.id("pm_"),
+            "description": f"Shopify order {payment.merchant_reference}", "livemode": False,
+            "metadata": {"order_id": str(payment.order_id), "order_name": payment.merchant_reference},
+        }
+        self.sandbox.charges.append(charge)
+        self.activity.append(txn)
+        return charge
+
+    def refund(self, charge: dict, payment: CardPayment) -> None:
+        amount = to_minor(payment.amount, self.currency)
+        created = _unix(payment.at)
+        refund_id = self.id("re_")
+        txn = self.balance_transaction("refund", "refund", refund_id, created, -amount, 0,
+                                       f"REFUND FOR CHARGE ({charge['description']})")
+        self.sandbox.refunds.append({
+            "id": refund_id, "object": "refund", "amount": amount, "currency": self.currency,
+            "charge": charge["id"], "payment_intent": charge["payment_intent"], "balance_transaction": txn["id"],
+            "failure_balance_transaction": None, "failure_reason": None, "created": created,
+            "reason": "requested_by_customer", "status": "succeeded",
+            "metadata": {"order_id": charge["metadata"]["order_id"]},
+        })
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self.activity.append(txn)
+
+    def dispute(self, charge: dict, created: int) -> None:
+        if created >= _unix(self.window_end):
+            return  # the cardholder has not disputed yet when the window ends
+        dispute_id = self.id("dp_")
+        amount = charge["amount"]
+        txn = self.balance_transaction("adjustment", "dispute", dispute_id, created, -amount, DISPUTE_FEE_CENTS,
+                                       f"Chargeback withdrawal for {charge['id']}", "Dispute fee")
+        self.sandbox.disputes.append({
+            "id": dispute_id, "object": "dispute", "amount": amount, "currency": self.currency,
+            "charge": charge["id"], "payment_intent": charge["payment_intent"], "created": created,
+            "status": "needs_response", "reason": self.rng.choice(DISPUTE_REASONS), "is_charge_refundable": False,
+            "livemode": False, "metadata": {},
+            "evidence_details": {"due_by": created + 7 * 86_400, "has_evidence": False, "past_due": False,
+                                 "submission_count": 0},
+            "balance_transactions": [txn],
+        })
+        charge["disputed"] = True
+        self.activity.append(txn)
+
+    # ---- payouts ---------------------------------------------------------------------------
+    def payouts(self) -> None:
+        by_day: dict[date, list[dict]] = {}
+        for txn in self.activity:
+            by_day.setdefault(self.local_day(txn["created"]), []).append(txn)
+        carried: list[dict] = []
+        for day in sorted(by_day):
+            batch = carried + sorted(by_day[day], key=lambda t: (t["created"], t["id"]))
+            if sum(t["net"] for t in batch) <= 0:
+                carried = batch
+                continue
+            carried = []
+            self.payout(day, batch)
+
+    def payout(self, day: date, batch: list[dict]) -> None:
+        arrival = day + timedelta(days=PAYOUT_DELAY_DAYS)
+        created = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+        if arrival < self.world.end_date:
+            status = "paid"
+        elif created < self.window_end:
+            status = "in_transit"
+        else:
+            status = "pending"
+        amount = sum(t["net"] for t in batch)
+        payout_id = self.id("po_")
+        own = self.balance_transaction("payout", "payout", payout_id, _unix(created), -amount, 0,
+                                       "STRIPE PAYOUT")
+        for txn in [*batch, own]:
+            txn["available_on"] = _unix(created)
+            txn["status"] = "pending" if status == "pending" else "available"
+            self.sandbox.balance_transactions.append(txn)
+            self.sandbox.payout_of[txn["id"]] = payout_id
+        self.sandbox.payouts.append({
+            "id": payout_id, "object": "payout", "amount": amount, "currency": self.currency,
+            "arrival_date": _unix(datetime.combine(arrival, time(0), tzinfo=timezone.utc)),
+            "created": _unix(created), "automatic": True, "method": "standard", "type": "bank_account",
+            "source_type": "card", "status": status, "balance_transaction": own["id"],
+            "failure_balance_transaction": None, "failure_code": None, "failure_message": None,
+            "destination": "ba_1OmniReconBankUS01", "original_payout": None, "reversed_by": None,
+            "reconciliation_status": "completed" if status == "paid" else "in_progress",
+            "description": "STRIPE PAYOUT", "statement_descriptor": None, "livemode": False, "metadata": {},
+        })
+        if status == "paid":
+            self.world.deposits.append(Deposit(provider=PSP, payout_id=payout_id,
+                                               amount=to_major(amount, self.currency), currency=self.currency.upper(),
+                                               value_date=arrival, bank_reference=f"STRIPE TRANSFER {payout_id}"))
+
+    # ---- ground truth ----------------------------------------------------------------------
+    def register_ground_truth(self) -> None:
+        start, end = (_unix(datetime.combine(d, time(0), tzinfo=self.zone))
+                      for d in (self.world.start_date, self.world.end_date))
+        first, last = (_unix(datetime.combine(d, time(0), tzinfo=timezone.utc))
+                       for d in (self.world.start_date, self.world.end_date))
+
+        def created_in_window(records: list[dict]) -> list[dict]:
+            return [r for r in records if start <= r["created"] < end]
+
+        arriving = {p["id"] for p in self.sandbox.payouts if first <= p["arrival_date"] < last}
+        disputes = created_in_window(self.sandbox.disputes)
+        counts = {
+            "payouts": len(arriving),
+            "balance_transactions": sum(1 for po in self.sandbox.payout_of.values() if po in arriving),
+            "charges": len(created_in_window(self.sandbox.charges)),
+            "refunds": len(created_in_window(self.sandbox.refunds)),
+            "disputes": len(disputes),
+            "dispute_balance_transactions": sum(len(d["balance_transactions"]) for d in disputes),
+        }
+        for table, n in counts.items():
+            self.world.count(PSP, table, n)
+
+
+def simulate(world: World, *, dispute_rate: float = DISPUTE_RATE) -> StripeSandbox:
+    """Build the Stripe account from the world's Stripe card payments; add its paid payouts to world.deposits."""
+    return _Simulation(world, dispute_rate).run()

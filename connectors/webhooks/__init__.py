@@ -1,0 +1,1 @@
+"""Webhooks: signed vendor deliveries received, stored exactly once, and loaded into raw_webhooks."""

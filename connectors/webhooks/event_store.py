@@ -1,0 +1,136 @@
+"""Received webhook events, stored durably and exactly once per (vendor, event id).
+
+Vendors deliver at least once: a retry after a timeout, a duplicate from their queue, the same
+event racing itself on two connections. The store keeps one file per event, so whatever arrives
+twice is stored once, and the vendor can be told 200 as soon as the file is safely on disk.
+
+Layout, inside the landing zone (`<landing root>/webhooks/<vendor>/<received date>/<event id>.json`),
+so `LandingZone(root).files("webhooks", vendor)` lists them and the raw loader reads them as
+landed extracts: each file is the landing zone's page envelope (source "webhooks", stream = the
+vendor, partition = the UTC date received) holding one record, the event: vendor, event id,
+topic, received_at, the headers that matter (never a signature) and the raw body as text, exactly
+as the vendor sent it, so a later re-parse sees what the vendor signed.
+
+Exactly once: the file is written aside, fsynced, then hard-linked to its final name, which fails
+if the name exists (O_EXCL semantics, atomic on POSIX), all under a per-vendor file lock that
+also checks the other days' folders (a retry can come a day later: Stripe retries for 3 days).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+SOURCE = "webhooks"
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    vendor: str  # shopify, stripe, adyen
+    event_id: str  # the vendor's id of the event (Shopify webhook id, Stripe evt_..., Adyen composite)
+    topic: str  # Shopify topic, Stripe type, Adyen eventCode
+    received_at: datetime  # aware, UTC
+    body: str  # the raw request body, decoded as UTF-8 and otherwise untouched
+    request_path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    item_index: int | None = None  # Adyen: which notificationItems entry of the body this event is
+
+    def record(self) -> dict:
+        record = {"id": f"{self.vendor}:{self.event_id}", "vendor": self.vendor, "event_id": self.event_id,
+                  "topic": self.topic, "received_at": self.received_at.isoformat(), "headers": self.headers,
+                  "body": self.body}
+        if self.item_index is not None:
+            record["item_index"] = self.item_index
+        return record
+
+
+def file_name(event_id: str) -> str:
+    """A file name per event id: the id itself when it is file-safe, else a readable part and a hash."""
+    if _SAFE_ID.fullmatch(event_id):
+        return f"{event_id}.json"
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", event_id)[:80]
+    return f"{readable}-{hashlib.sha256(event_id.encode()).hexdigest()[:16]}.json"
+
+
+class EventStore:
+    def __init__(self, landing_root: Path | str):
+        self.root = Path(landing_root) / SOURCE
+
+    def __repr__(self) -> str:
+        return f"EventStore({str(self.root)!r})"
+
+    def store(self, event: WebhookEvent) -> bool:
+        """Store `event` unless an event with its vendor and id is stored already; True when it was new."""
+        received_at = event.received_at.astimezone(timezone.utc)
+        partition = f"{received_at:%Y-%m-%d}"
+        name = file_name(event.event_id)
+        directory = self.root / event.vendor / partition
+        body = json.dumps({
+            "source": SOURCE, "stream": event.vendor, "partition": partition,
+            "extracted_at": received_at.isoformat(), "request_url": event.request_path, "page": 0,
+            "records": [event.record()],
+        }, sort_keys=True, separators=(",", ":")).encode()
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._vendor_lock(event.vendor):
+            if self.contains(event.vendor, event.event_id):
+                return False
+            return _create_once(directory / name, body)
+
+    def contains(self, vendor: str, event_id: str) -> bool:
+        return any((self.root / vendor).glob(f"*/{file_name(event_id)}"))
+
+    def files(self, vendor: str | None = None) -> list[Path]:
+        """Every stored event file, oldest received day first."""
+        return sorted(self.root.glob(f"{vendor or '*'}/*/*.json"), key=lambda p: (p.parent.name, str(p)))
+
+    def pending(self, loaded: Iterable[str | Path], vendor: str | None = None) -> list[Path]:
+        """Stored event files not among `loaded` (e.g. raw_tables.loaded_files(warehouse))."""
+        done = {str(Path(p).resolve()) for p in loaded}
+        return [p for p in self.files(vendor) if str(p.resolve()) not in done]
+
+    @contextmanager
+    def _vendor_lock(self, vendor: str):
+        # flock works between processes and between threads (each call opens its own descriptor).
+        (self.root / vendor).mkdir(parents=True, exist_ok=True)
+        with open(self.root / vendor / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _create_once(path: Path, body: bytes) -> bool:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, path)  # fails if the name exists: never replaces a stored event
+        except FileExistsError:
+            return False
+        _fsync_directory(path.parent)
+        return True
+    finally:
+        os.unlink(tmp)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The new name must survive a crash too, not only the file's content.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

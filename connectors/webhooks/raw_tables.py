@@ -1,0 +1,75 @@
+"""How stored webhook events become rows of raw_webhooks.events.
+
+One row per stored event file (the event store keeps one file per vendor and event id). The
+payload column keeps the vendor's JSON as received, for staging to parse per topic; the other
+columns are what every vendor's event has: who sent it, its id and topic, when it happened and
+when we received it, the account it belongs to and the id of the resource it is about (Shopify
+order or refund id, Stripe data.object id, Adyen pspReference). An event whose body does not
+validate is quarantined by the loader with the reason.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from connectors.webhooks.models import AdyenNotificationItem, StoredEvent, StripeEvent
+
+SCHEMA = "raw_webhooks"
+
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "events": {
+        "vendor": "varchar", "event_id": "varchar", "topic": "varchar", "received_at": "timestamptz",
+        "occurred_at": "timestamptz", "account": "varchar", "resource_id": "varchar", "payload": "varchar",
+    },
+}
+RECORD_KEYS: dict[str, str] = {"events": "vendor || ':' || event_id"}
+
+Rows = dict[str, list[dict]]
+
+
+def _header(stored: StoredEvent, name: str) -> str | None:
+    return next((v for k, v in stored.headers.items() if k.lower() == name.lower()), None)
+
+
+def _shopify(stored: StoredEvent) -> dict:
+    triggered = _header(stored, "X-Shopify-Triggered-At")
+    try:
+        occurred = datetime.fromisoformat(triggered.replace("Z", "+00:00")) if triggered else None
+    except ValueError:
+        occurred = None  # a header we only keep for information: its absence or shape loses nothing
+    return {"occurred_at": occurred if occurred is None or occurred.tzinfo else None,
+            "account": _header(stored, "X-Shopify-Shop-Domain"), "resource_id": str(stored.parsed.id),
+            "payload": stored.body}
+
+
+def _stripe(stored: StoredEvent) -> dict:
+    event: StripeEvent = stored.parsed
+    return {"occurred_at": event.created, "account": event.account, "resource_id": event.resource_id,
+            "payload": stored.body}
+
+
+def _adyen(stored: StoredEvent) -> dict:
+    item: AdyenNotificationItem = stored.parsed
+    # The body is a batch; this event is one item of it.
+    raw_item = json.loads(stored.body)["notificationItems"][stored.item_index]["NotificationRequestItem"]
+    return {"occurred_at": item.eventDate, "account": item.merchantAccountCode, "resource_id": item.pspReference,
+            "payload": json.dumps(raw_item, separators=(",", ":"))}
+
+
+VENDORS = {"shopify": _shopify, "stripe": _stripe, "adyen": _adyen}
+
+
+def flatten(stream: str, payload: dict) -> Rows:
+    """Validate one stored event (raises pydantic.ValidationError) and make its raw row; stream = vendor."""
+    stored = StoredEvent.model_validate(payload, context={"stream": stream})
+    return {"events": [{"vendor": stored.vendor, "event_id": stored.event_id, "topic": stored.topic,
+                        "received_at": stored.received_at, **VENDORS[stored.vendor](stored)}]}
+
+
+def loaded_files(warehouse) -> set[str]:
+    """The event files raw_webhooks has loaded already (EventStore.pending takes them)."""
+    exists = warehouse.fetchall("select count(*) from information_schema.tables "
+                                "where table_schema = ? and table_name = '_landed_files'", [SCHEMA])[0][0]
+    if not exists:
+        return set()
+    return {path for (path,) in warehouse.fetchall(f"select landed_file from {SCHEMA}._landed_files")}

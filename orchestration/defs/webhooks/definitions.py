@@ -1,0 +1,47 @@
+"""Webhook events: the receiver (`omnirecon webhooks serve`) stores each event once; a sensor loads them."""
+import hashlib
+
+from dagster import (AssetExecutionContext, AssetKey, AssetSpec, Definitions, MaterializeResult, RunRequest,
+                     SensorEvaluationContext, SkipReason, define_asset_job, multi_asset, sensor)
+
+from connectors.raw_load import load_landed_files
+from connectors.webhooks import raw_tables
+from connectors.webhooks.event_store import EventStore
+from orchestration import local_paths
+from orchestration.resources import WarehouseResource
+
+RAW_KEYS = [AssetKey([raw_tables.SCHEMA, "events"]), AssetKey([raw_tables.SCHEMA, "_quarantine"])]
+
+
+def _store() -> EventStore:
+    return EventStore(local_paths.landing_root())
+
+
+@multi_asset(specs=[AssetSpec(key, group_name="webhooks", description="Shopify, Stripe and Adyen webhook events, one "
+                              "row per event id however often it was delivered (bad bodies in _quarantine).")
+                    for key in RAW_KEYS], pool="warehouse_writer")
+def webhook_events(context: AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.connect() as wh:
+        pending = _store().pending(raw_tables.loaded_files(wh))
+        report = load_landed_files(wh, pending, source="webhooks")
+    context.log.info(f"loaded {report.files_loaded} stored events, {report.quarantined} quarantined")
+    yield MaterializeResult(asset_key=RAW_KEYS[0], metadata={"events_loaded": report.files_loaded,
+                                                             "rows_inserted": report.rows_inserted.get("events", 0)})
+    yield MaterializeResult(asset_key=RAW_KEYS[1], metadata={"quarantined": report.quarantined})
+
+
+webhook_events_load = define_asset_job("webhook_events_load", selection=RAW_KEYS,
+                                       description="Load the webhook events stored since the last load.")
+
+
+@sensor(job=webhook_events_load, minimum_interval_seconds=30,
+        description="Starts a load when the webhook receiver has stored new events.")
+def webhook_events_stored(context: SensorEvaluationContext):
+    files = _store().files()
+    if not files:
+        return SkipReason("no webhook events stored yet")
+    # Files are only ever added: the newest set of names says whether anything new arrived.
+    return RunRequest(run_key=hashlib.sha256("\n".join(map(str, files)).encode()).hexdigest())
+
+
+defs = Definitions(assets=[webhook_events], jobs=[webhook_events_load], sensors=[webhook_events_stored])
