@@ -55,7 +55,8 @@ class LandingZone:
     def files(self, source: str, stream: str | None = None, partition: str | None = None,
               suffix: str = ".json") -> list[Path]:
         pattern = f"{stream or '*'}/{partition or '*'}/*{suffix}"
-        return sorted((self.root / source).glob(pattern))
+        # a .tmp file is a landing still being written (see _write_once)
+        return sorted(p for p in (self.root / source).glob(pattern) if p.suffix != ".tmp")
 
 
 def _write_once(path: Path, body: bytes) -> Path:

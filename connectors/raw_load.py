@@ -20,12 +20,16 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from connectors.adyen import settlement_details as adyen_settlement_details
+from connectors.amazon import raw_tables as amazon_raw_tables
 from connectors.bank import raw_tables as bank_raw_tables
+from connectors.erp import raw_tables as erp_raw_tables
 from connectors.landing_zone import read_landed
 from connectors.marketplace import raw_tables as marketplace_raw_tables
 from connectors.shopify import raw_tables as shopify_raw_tables
+from connectors.square import raw_tables as square_raw_tables
 from connectors.stripe import raw_tables as stripe_raw_tables
 from connectors.webhooks import raw_tables as webhook_raw_tables
+from connectors.wms import raw_tables as wms_raw_tables
 from connectors.warehouse import NULL
 
 # source name -> module with SCHEMA and RAW_TABLES, and either flatten(stream, payload) for API
@@ -33,6 +37,13 @@ from connectors.warehouse import NULL
 RAW_SOURCES: dict[str, ModuleType] = {
     "shopify": shopify_raw_tables,
     "stripe": stripe_raw_tables,
+    "amazon": amazon_raw_tables,
+    "amazon_settlements": amazon_raw_tables,  # Seller Central downloads dropped in the inbox
+    "square": square_raw_tables,
+    "pos_z_reports": square_raw_tables,  # stores' end-of-day Z reports
+    "wms": wms_raw_tables,
+    "wms_snapshots": wms_raw_tables,  # the 3PL's end-of-day snapshot files
+    "erp": erp_raw_tables,
     "adyen_settlements": adyen_settlement_details,
     "webhooks": webhook_raw_tables,
     "bank_statements": bank_raw_tables,

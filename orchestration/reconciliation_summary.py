@@ -3,20 +3,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.shopify.raw_tables import RAW_TABLES, SCHEMA
-
 
 def summarize(warehouse) -> dict:
     def scalar(sql: str):
         return warehouse.fetchall(sql)[0][0]
 
-    raw = {table: scalar(f"select count(*) from {SCHEMA}.{table}") for table in RAW_TABLES}
-    distinct = {
-        "orders": scalar(f"select count(distinct id) from {SCHEMA}.orders"),
-        "transactions": scalar(f"select count(distinct id) from {SCHEMA}.transactions"),
-        "payouts": scalar(f"select count(distinct id) from {SCHEMA}.payouts"),
-        "balance_transactions": scalar(f"select count(distinct id) from {SCHEMA}.balance_transactions"),
-    }
     lines = scalar("select count(*) from marts.settlement_lines")
     matched = scalar("select count(distinct settlement_line_id) from marts.settlement_matches")
     no_match_needed = scalar("select count(*) from marts.settlement_lines where line_type = 'adjustment'")
@@ -24,9 +15,6 @@ def summarize(warehouse) -> dict:
         "select batch_id, payout_id, posting_date, currency, total_debit, total_credit, is_balanced "
         "from marts.posting_batches order by posting_date, batch_id")
     return {
-        "raw_rows": raw,
-        "records": distinct,
-        "quarantined": scalar(f"select count(*) from {SCHEMA}._quarantine"),
         "settlement_lines": {"total": lines, "matched": matched, "unmatched": lines - matched - no_match_needed,
                              "no_match_needed": no_match_needed},
         "matches_by_rule": dict(warehouse.fetchall(
@@ -41,12 +29,9 @@ def summarize(warehouse) -> dict:
 
 
 def render(summary: dict) -> str:
-    out = ["Records landed (distinct, raw tables):"]
-    out += [f"  shopify {stream:<22} {count:>7}" for stream, count in summary["records"].items()]
-    out.append(f"  quarantined records       {summary['quarantined']:>7}")
     s = summary["settlement_lines"]
-    out.append(f"Settlement lines: {s['total']} total, {s['matched']} matched, {s['unmatched']} unmatched, "
-               f"{s['no_match_needed']} need no match (adjustments)")
+    out = [f"Settlement lines: {s['total']} total, {s['matched']} matched, {s['unmatched']} unmatched, "
+           f"{s['no_match_needed']} need no match (adjustments)"]
     out += [f"  matched by {rule:<24} {n:>5}" for rule, n in summary["matches_by_rule"].items()]
     out.append("Exceptions by reason:")
     out += [f"  {reason:<28} {n:>5}" for reason, n in summary["exceptions_by_reason"].items()] or ["  none"]
@@ -87,8 +72,4 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
                 group by b.payout_id, b.posting_date""")},
             {(j["payout_id"], j["posting_date"], Decimal(j["bank_debit"]), Decimal(j["fees_debit"]),
               Decimal(j["clearing_credit"]), Decimal(j["adjustments_credit"])) for j in truth["settlement_journals"]})
-    summary = summarize(warehouse)
-    for stream, expected in truth["records"].items():
-        if summary["records"][stream] != expected:
-            diffs.append(f"records {stream}: {summary['records'][stream]} in raw, {expected} in the sandbox")
     return diffs

@@ -1,8 +1,9 @@
 """Dagster resources: the warehouse the raw loads write to, and one connection per channel API.
 
-Each channel resource holds the channel's base URL (the vendor's real endpoint unless the
-environment names another, as the sandbox does) and its credentials, which definitions.py takes
-from environment variables (EnvVar), so they never sit in code and never show in the UI.
+Credentials come from environment variables through EnvVar in definitions.py, so they never sit
+in code and never show in the UI. A channel's base URL is the vendor's real endpoint unless its
+*_BASE_URL variable names another (the sandbox does), read when the client is made, like the
+credentials, so one loaded code location follows the environment it runs in.
 """
 
 import os
@@ -50,13 +51,73 @@ class ShopifyResource(ConfigurableResource):
         return ShopifyAdminClient(self.shop_url, self.access_token, api_version=self.api_version)
 
 
+def _endpoint(configured: str, variable: str, vendor_default: str) -> str:
+    return configured or os.environ.get(variable) or vendor_default
+
+
+class AmazonSellingPartnerResource(ConfigurableResource):
+    """Selling Partner API through a Login with Amazon app: client id and secret, and the seller's refresh token."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    base_url: str = ""  # AMAZON_SP_API_BASE_URL, else North America's endpoint
+    token_url: str = ""  # AMAZON_LWA_TOKEN_URL, else Login with Amazon's
+    marketplace_id: str = "ATVPDKIKX0DER"  # Amazon.com
+
+    def client(self):
+        from connectors.amazon.client import SellingPartnerClient
+
+        return SellingPartnerClient(
+            self.client_id, self.client_secret, self.refresh_token, marketplace_id=self.marketplace_id,
+            base_url=_endpoint(self.base_url, "AMAZON_SP_API_BASE_URL", "https://sellingpartnerapi-na.amazon.com"),
+            token_url=_endpoint(self.token_url, "AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token"))
+
+
+class WmsResource(ConfigurableResource):
+    """The 3PL's warehouse API (movement events and inventory levels), with an API key."""
+
+    api_key: str
+    base_url: str = ""  # WMS_BASE_URL, else ShipBob's
+
+    def client(self):
+        from connectors.wms.client import WmsClient
+
+        return WmsClient(_endpoint(self.base_url, "WMS_BASE_URL", "https://api.shipbob.com/2.0"), self.api_key)
+
+
+class ErpResource(ConfigurableResource):
+    """The ERP's REST API (reference data now, journal postings later). An ERP is self-hosted: no default URL."""
+
+    api_token: str
+    base_url: str
+
+    def client(self):
+        from connectors.erp.client import ErpClient
+
+        return ErpClient(self.base_url, self.api_token)
+
+
+class SquareResource(ConfigurableResource):
+    """The stores' POS (Square's API): an access token with orders, payments and merchant-profile read scopes."""
+
+    access_token: str
+    base_url: str = ""  # SQUARE_BASE_URL, else Square's
+
+    def client(self):
+        from connectors.square.client import SquareClient
+
+        return SquareClient(_endpoint(self.base_url, "SQUARE_BASE_URL", "https://connect.squareup.com"),
+                            self.access_token)
+
+
 class StripeResource(ConfigurableResource):
     """Stripe's REST API with a secret or restricted key (read access to balance, payouts, charges)."""
 
     api_key: str
-    base_url: str = "https://api.stripe.com"
+    base_url: str = ""  # STRIPE_BASE_URL, else Stripe's
 
     def client(self):
         from connectors.stripe.client import StripeClient
 
-        return StripeClient(self.base_url, self.api_key)
+        return StripeClient(_endpoint(self.base_url, "STRIPE_BASE_URL", "https://api.stripe.com"), self.api_key)

@@ -44,7 +44,8 @@ class ApiSource:
     description: str
     hour_of_day: int = 2  # the daily pull's hour, in the entity's time zone, for the day that ended
     minute_of_hour: int = 0
-    also_loads: tuple[str, ...] = ()  # inbox sources whose landed files this schema's load takes too
+    # inbox sources whose landed files this schema's load takes too, whatever day they were dropped
+    also_loads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,10 @@ def api_source_definitions(source: ApiSource) -> Definitions:
         required_resource_keys={"warehouse"})
     def raw_asset(context: AssetExecutionContext):
         landing = _landing()
-        files = landing.files(source.name, partition=context.partition_key)
-        for inbox_source in source.also_loads:  # dropped files landed that day
-            files += landing.files(inbox_source, DROPPED_FILES, partition=context.partition_key, suffix="")
+        # API pages (.json) and the report files some pulls download (Amazon's .txt settlement reports)
+        files = landing.files(source.name, partition=context.partition_key, suffix="")
+        for inbox_source in source.also_loads:  # files already loaded are skipped by their content hash
+            files += landing.files(inbox_source, DROPPED_FILES, suffix="")
         with context.resources.warehouse.connect() as wh:
             report = load_landed_files(wh, files, source=source.name)
         context.log.info(f"loaded {report.files_loaded} files ({report.files_skipped} already loaded), "

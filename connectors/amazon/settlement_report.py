@@ -16,6 +16,7 @@ money as Decimal, timestamps as aware UTC datetimes, posted-date as a date.
 A malformed transaction row is quarantined with its reason and the others still parse; a header
 lacking a required column, or a missing/malformed summary row, raises ReportFormatError.
 `ties_out` says whether the parsed rows' amounts sum exactly to the stated total-amount.
+The raw table these rows load into is connectors.amazon.raw_tables (settlement_report_rows).
 """
 from __future__ import annotations
 
@@ -36,9 +37,7 @@ from connectors.report_files import (
 )
 
 __all__ = ["ParsedReport", "QuarantinedRow", "ReportFormatError", "SettlementHeader",
-           "ParsedSettlementReport", "parse_settlement_report", "SCHEMA", "RAW_TABLES"]
-
-SCHEMA = "raw_amazon"
+           "ParsedSettlementReport", "parse_settlement_report"]
 
 REQUIRED_COLUMNS = (
     "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
@@ -50,20 +49,6 @@ _TEXT_COLUMNS = (
     "merchant-adjustment-item-id", "sku", "promotion-id",
 )
 _SUMMARY_ONLY = ("settlement-start-date", "settlement-end-date", "deposit-date", "total-amount")
-
-RAW_TABLES: dict[str, dict[str, str]] = {
-    "settlements": {
-        "settlement_id": "varchar", "settlement_start_at": "timestamptz", "settlement_end_at": "timestamptz",
-        "deposit_at": "timestamptz", "total_amount": "decimal(18,2)", "currency": "varchar",
-    },
-    "settlement_lines": {
-        "line_number": "integer", "settlement_id": "varchar",
-        **{column.replace("-", "_"): "varchar" for column in _TEXT_COLUMNS},
-        "amount": "decimal(18,2)", "currency": "varchar", "posted_date": "date",
-        "posted_at": "timestamptz", "quantity_purchased": "integer",
-    },
-}
-
 
 @dataclass(frozen=True)
 class SettlementHeader:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from connectors.erp.client import DEFAULT_PAGE_SIZE, ErpClient
 from connectors.erp.raw_tables import STREAMS
@@ -33,3 +34,9 @@ def pull_reference_data(client: ErpClient, landing: LandingZone, *, partition: s
             report.pages += 1
     log(f"{partition}: landed ERP reference data {report.records} in {report.pages} pages")
     return report
+
+
+def pull_business_day(client: ErpClient, landing: LandingZone, cursors=None, *, day: date, time_zone: str,
+                      log: Callable[[str], None] = print) -> PullReport:
+    """The daily pull's shape (as every API source has): reference data is a full snapshot, filed under the day."""
+    return pull_reference_data(client, landing, partition=day.isoformat(), log=log)

@@ -12,12 +12,16 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from connectors.sandbox.channels import adyen, bank, marketplace
+from connectors.sandbox.amazon_api import FakeSellingPartnerAPI
+from connectors.sandbox.channels import adyen, amazon, bank, marketplace, pos, wms
+from connectors.sandbox.erp_api import FakeErpAPI
 from connectors.sandbox.loopback import FakeVendorAPI
 from connectors.sandbox.shopify_api import FakeShopifyAdminAPI
 from connectors.sandbox.simulator import SandboxConfig, SandboxWorld, simulate
+from connectors.sandbox.square_api import FakeSquareAPI
 from connectors.sandbox.stripe_api import FakeStripeAPI
 from connectors.sandbox.webhook_sender import SendReport, WebhookSender, world_deliveries
+from connectors.sandbox.wms_api import FakeWmsAPI
 
 
 @dataclass
@@ -70,13 +74,20 @@ def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str) + "\n")
     inbox = folder / "inbox"
-    dropped = [path for channel, files in (("adyen", adyen), ("marketplace", marketplace), ("bank", bank))
+    dropped = [path for channel, files in (("amazon", amazon), ("adyen", adyen), ("marketplace", marketplace),
+                                                 ("pos", pos), ("wms", wms), ("bank", bank))
                for path in files.drop_files(world.channels[channel], inbox)]
 
     env = {
         "OMNIRECON_INBOX": str(inbox),
         "SHOPIFY_ACCESS_TOKEN": access_token or f"shpat_sandbox_{secrets.token_hex(12)}",
         "STRIPE_API_KEY": f"rk_test_sandbox_{secrets.token_hex(12)}",
+        "AMAZON_LWA_CLIENT_ID": f"amzn1.application-oa2-client.{secrets.token_hex(16)}",
+        "AMAZON_LWA_CLIENT_SECRET": secrets.token_hex(32),
+        "AMAZON_LWA_REFRESH_TOKEN": f"Atzr|{secrets.token_hex(24)}",
+        "SQUARE_ACCESS_TOKEN": f"EAAAsandbox{secrets.token_hex(16)}",
+        "WMS_API_KEY": f"wms_sandbox_{secrets.token_hex(12)}",
+        "ERP_API_TOKEN": f"erp_sandbox_{secrets.token_hex(12)}",
         "SHOPIFY_WEBHOOK_SECRET": secrets.token_hex(16),
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         "ADYEN_HMAC_KEY": secrets.token_hex(32),
@@ -86,9 +97,16 @@ def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_
     apis: dict[str, FakeVendorAPI] = {
         "shopify": FakeShopifyAdminAPI(world.store, env["SHOPIFY_ACCESS_TOKEN"], port=port, **shopify_api_options),
         "stripe": FakeStripeAPI(world.channels["stripe"], env["STRIPE_API_KEY"]),
+        "amazon": FakeSellingPartnerAPI(world.channels["amazon"], env["AMAZON_LWA_CLIENT_ID"],
+                                        env["AMAZON_LWA_CLIENT_SECRET"], env["AMAZON_LWA_REFRESH_TOKEN"]),
+        "square": FakeSquareAPI(world.channels["pos"], env["SQUARE_ACCESS_TOKEN"]),
+        "wms": FakeWmsAPI(world.channels["wms"], env["WMS_API_KEY"]),
+        "erp": FakeErpAPI(world.channels["erp"], env["ERP_API_TOKEN"]),
     }
     for api in apis.values():
         api.start()
-    env.update({"SHOPIFY_SHOP_URL": apis["shopify"].base_url, "STRIPE_BASE_URL": apis["stripe"].base_url})
+    env.update({"SHOPIFY_SHOP_URL": apis["shopify"].base_url, "STRIPE_BASE_URL": apis["stripe"].base_url,
+                "AMAZON_SP_API_BASE_URL": apis["amazon"].base_url, "AMAZON_LWA_TOKEN_URL": apis["amazon"].token_url,
+                "SQUARE_BASE_URL": apis["square"].base_url, "WMS_BASE_URL": apis["wms"].base_url, "ERP_BASE_URL": apis["erp"].base_url + "/api/v1"})
     manifest = write_manifest(world, folder / "ground_truth.json")
     return RunningSandbox(world, apis, env, inbox, manifest, dropped)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from connectors.sandbox.channels import adyen, bank, marketplace, shopify_web, stripe
+from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
 
@@ -47,10 +47,15 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
                   malformed_rate=config.malformed_rate)
     web = shopify_web.simulate(world, config)
     channels: dict[str, object] = {"shopify_web": web}
+    channels["amazon"] = amazon.simulate(world)
     channels["marketplace"] = marketplace.simulate(world)
+    channels["pos"] = pos.simulate(world)  # after the web shop: stores take back web orders
     # PSPs settle what the selling channels captured
     channels["stripe"] = stripe.simulate(world)
     channels["adyen"] = adyen.simulate(world)
+    # the warehouse ships and takes back what every channel sold; the ERP knows the reference data
+    channels["wms"] = wms.simulate(world)
+    channels["erp"] = erp.simulate(world)
     # the bank last: it receives every payout
     channels["bank"] = bank.simulate(world)
     truth = {**web.ground_truth, "sources": world.records}

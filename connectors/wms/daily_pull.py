@@ -52,6 +52,10 @@ def pull_business_day(client: WmsClient, landing: LandingZone, cursors: CursorSt
                    high_water_field="occurred_at")
     log(f"{partition}: landed {report.records['movements']} WMS movement events in {report.pages} pages")
     cursors.reset(movements_key(day))
+    # the levels as the day is pulled: a check on the movements, and the freshest state for ATS
+    levels = pull_inventory_levels(client, landing, partition=partition, log=log)
+    report.records.update(levels.records)
+    report.pages += levels.pages
     return report
 
 

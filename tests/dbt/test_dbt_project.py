@@ -211,7 +211,7 @@ def test_marts_reconcile_exactly_as_the_sandbox_truth(warehouses, target):
     with connect(warehouses[target]) as warehouse:
         assert differences_from_truth(warehouse, TRUTH) == []
         balanced = warehouse.fetchall("select count(*) from marts.posting_batches where is_balanced")[0][0]
-    assert balanced == TRUTH["records"]["payouts"]
+    assert balanced == TRUTH["sources"]["shopify"]["payouts"]
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])

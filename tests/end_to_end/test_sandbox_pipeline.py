@@ -52,7 +52,7 @@ def test_two_days_reconcile_exactly_as_the_ground_truth(sandbox):
     assert report["auto_match_rate"].value == round(lines["matched"] / (lines["total"] - lines["no_match_needed"]), 4)
 
     exported = _exported_batches()
-    assert len(exported) == truth["records"]["payouts"]
+    assert len(exported) == truth["sources"]["shopify"]["payouts"]
     for batch in exported.values():
         debit = sum(float(line["debit_amount"]) for line in batch["lines"])
         credit = sum(float(line["credit_amount"]) for line in batch["lines"])

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster import AssetKey
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +39,27 @@ def test_workspace_loads_with_the_dagster_cli():
                             env={**__import__("os").environ, "SHOPIFY_SHOP_URL": "http://127.0.0.1:9",
                                  "SHOPIFY_ACCESS_TOKEN": "unused"})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_every_channel_has_its_schedule_or_sensor():
+    from orchestration.definitions import defs
+
+    schedules = {s.name for s in defs.schedules}
+    for source in ("shopify", "stripe", "amazon", "square", "wms", "erp"):
+        assert f"{source}_daily_pull_schedule" in schedules, source
+        assert defs.resolve_job_def(f"{source}_daily_pull").partitions_def.timezone == "America/New_York"
+    sensors = {s.name for s in defs.sensors}
+    assert sensors >= {"adyen_settlements_inbox", "amazon_settlements_inbox", "marketplace_settlements_inbox",
+                       "pos_z_reports_inbox", "wms_snapshots_inbox", "bank_statements_inbox", "webhook_events_stored"}
+
+
+def test_a_missing_credential_fails_naming_its_variable(omnirecon_home, monkeypatch):
+    from dagster import DagsterInstance
+    from dagster._core.errors import DagsterInvalidConfigError
+
+    from orchestration.definitions import defs
+
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    with pytest.raises(DagsterInvalidConfigError, match='environment variable "STRIPE_API_KEY" which is not set'):
+        defs.resolve_job_def("stripe_daily_pull").execute_in_process(
+            partition_key="2026-11-02", instance=DagsterInstance.ephemeral())

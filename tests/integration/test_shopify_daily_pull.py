@@ -12,6 +12,7 @@ from connectors.sandbox.simulator import SandboxConfig
 from connectors.shopify import daily_pull
 from connectors.shopify.client import ShopifyAdminClient, ShopifyAPIError
 from connectors.shopify.daily_pull import pull_business_day
+from connectors.shopify.raw_tables import RAW_TABLES
 from connectors.shopify.extract import CursorStore
 from connectors.warehouse import connect
 
@@ -28,8 +29,7 @@ def sandbox(tmp_path):
 def _raw_counts(landing: LandingZone, tmp_path) -> dict:
     with connect(str(tmp_path / "wh.duckdb")) as wh:
         load_landed_files(wh, landing.files("shopify"))
-        return {t: wh.fetchall(f"select count(distinct id) from raw_shopify.{t}")[0][0]
-                for t in ("orders", "transactions", "payouts", "balance_transactions")}
+        return {t: wh.fetchall(f"select count(distinct id) from raw_shopify.{t}")[0][0] for t in RAW_TABLES}
 
 
 def test_pulling_every_day_lands_every_record(sandbox, tmp_path):
@@ -37,7 +37,7 @@ def test_pulling_every_day_lands_every_record(sandbox, tmp_path):
     landing, cursors = LandingZone(tmp_path / "landing"), CursorStore(tmp_path / "cursors.json")
     for day in DAYS:
         pull_business_day(client, landing, cursors, day=day, time_zone=CONFIG.time_zone, log=lambda _: None)
-    assert _raw_counts(landing, tmp_path) == sandbox.world.ground_truth["records"]
+    assert _raw_counts(landing, tmp_path) == sandbox.world.ground_truth["sources"]["shopify"]
     assert cursors.all() == {}  # a finished day leaves no cursor behind: pulling it again is a replay
 
 
@@ -69,4 +69,4 @@ def test_a_pull_that_dies_resumes_where_it_stopped(sandbox, tmp_path, monkeypatc
     assert not refetched & set(first_orders)  # the two landed pages were not fetched again
 
     pull_business_day(client, landing, cursors, day=DAYS[1], time_zone=CONFIG.time_zone, log=lambda _: None)
-    assert _raw_counts(landing, tmp_path) == sandbox.world.ground_truth["records"]
+    assert _raw_counts(landing, tmp_path) == sandbox.world.ground_truth["sources"]["shopify"]

@@ -1,0 +1,164 @@
+"""Pydantic models of the Selling Partner API payloads omnirecon reads (Orders v0, Reports 2021-06-30).
+
+SP-API conventions, as the models read them:
+- money is a `Money` object: `CurrencyCode` (ISO 4217) and `Amount` as a decimal *string*
+  ("25.99"); the models read it into an exact Decimal and refuse floats, which would already
+  have lost digits.
+- timestamps are ISO 8601 in UTC with a `Z` ("2017-01-20T19:49:35Z"; Reports adds milliseconds);
+  the models keep them as aware UTC datetimes and refuse a timestamp without a zone.
+- Orders v0 names fields in PascalCase, Reports 2021-06-30 in camelCase: the models keep the
+  vendor's names so a payload reads one-to-one.
+- enums (OrderStatus, FulfillmentChannel, processingStatus) grow over time: open strings here.
+- the buyer's e-mail is a masked marketplace relay address (`...@marketplace.amazon.com`), never
+  the customer's own: matching an Amazon buyer to a CRM customer needs other keys.
+Unknown fields are ignored (schema drift): the full payload stays in the landing zone.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+PROCESSING_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
+
+
+def _exact_amount(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("an amount must be a decimal string, not a float or boolean")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not amount.is_finite():
+            raise ValueError(f"{value!r} is not a finite amount")
+        return amount
+    return value
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a timestamp must carry its time zone")
+        return value.astimezone(timezone.utc)
+    return value
+
+
+ExactAmount = Annotated[Decimal, BeforeValidator(_exact_amount)]
+UtcTimestamp = Annotated[datetime, BeforeValidator(_utc)]
+
+
+class AmazonModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Money(AmazonModel):
+    CurrencyCode: str = Field(pattern=r"^[A-Z]{3}$")
+    Amount: ExactAmount
+
+
+class Address(AmazonModel):
+    Name: str | None = None
+    City: str | None = None
+    StateOrRegion: str | None = None
+    PostalCode: str | None = None
+    CountryCode: str | None = None
+
+
+class OrderBuyerInfo(AmazonModel):
+    BuyerEmail: str | None = None  # the marketplace relay address, not the buyer's own
+    BuyerName: str | None = None
+    PurchaseOrderNumber: str | None = None
+
+
+class Order(AmazonModel):
+    AmazonOrderId: str
+    SellerOrderId: str | None = None
+    PurchaseDate: UtcTimestamp
+    LastUpdateDate: UtcTimestamp
+    OrderStatus: str  # Pending, Unshipped, PartiallyShipped, Shipped, Canceled, Unfulfillable, ...
+    FulfillmentChannel: str | None = None  # MFN (seller ships) or AFN (Fulfilled by Amazon)
+    SalesChannel: str | None = None  # e.g. Amazon.com
+    MarketplaceId: str | None = None
+    OrderType: str | None = None
+    OrderTotal: Money | None = None  # absent on Pending orders
+    NumberOfItemsShipped: int | None = None
+    NumberOfItemsUnshipped: int | None = None
+    PaymentMethod: str | None = None
+    ShipServiceLevel: str | None = None
+    EarliestShipDate: UtcTimestamp | None = None
+    LatestShipDate: UtcTimestamp | None = None
+    IsPrime: bool | None = None
+    IsBusinessOrder: bool | None = None
+    ShippingAddress: Address | None = None
+    BuyerInfo: OrderBuyerInfo | None = None
+
+
+class OrderItem(AmazonModel):
+    ASIN: str
+    OrderItemId: str
+    SellerSKU: str | None = None
+    Title: str | None = None
+    QuantityOrdered: int
+    QuantityShipped: int | None = None
+    ItemPrice: Money | None = None  # the line's price (unit price x quantity), tax exclusive in the US
+    ItemTax: Money | None = None
+    ShippingPrice: Money | None = None
+    ShippingTax: Money | None = None
+    ShippingDiscount: Money | None = None
+    ShippingDiscountTax: Money | None = None
+    PromotionDiscount: Money | None = None
+    PromotionDiscountTax: Money | None = None
+    PromotionIds: list[str] = []
+
+
+class OrdersList(AmazonModel):
+    """getOrders' `payload`."""
+    Orders: list[Order]
+    NextToken: str | None = None
+    # Echoes of the request's bounds, kept as sent: Amazon's own sandbox answers CreatedBefore
+    # as epoch seconds in scientific notation ("1.569521782042E9"), not ISO 8601.
+    LastUpdatedBefore: str | None = None
+    CreatedBefore: str | None = None
+
+
+class OrderItemsList(AmazonModel):
+    """getOrderItems' `payload`: one order's items (one page of them)."""
+    AmazonOrderId: str
+    OrderItems: list[OrderItem]
+    NextToken: str | None = None
+
+
+class Report(AmazonModel):
+    reportId: str
+    reportType: str
+    processingStatus: str  # see PROCESSING_STATUSES
+    createdTime: UtcTimestamp
+    dataStartTime: UtcTimestamp | None = None
+    dataEndTime: UtcTimestamp | None = None
+    processingStartTime: UtcTimestamp | None = None
+    processingEndTime: UtcTimestamp | None = None
+    reportDocumentId: str | None = None  # only once processingStatus is DONE
+    reportScheduleId: str | None = None
+    marketplaceIds: list[str] = []
+
+
+class ReportsList(AmazonModel):
+    reports: list[Report]
+    nextToken: str | None = None
+
+
+class ReportDocument(AmazonModel):
+    reportDocumentId: str
+    url: str  # a pre-signed URL, valid a few minutes: download at once, without the access token
+    compressionAlgorithm: str | None = None  # GZIP, or absent for a plain document

@@ -1,0 +1,126 @@
+"""How Amazon SP-API payloads and settlement reports become rows of the raw_amazon tables.
+
+Two kinds of input load here (connectors.raw_load picks by file type):
+- JSON pages landed by the daily pull: stream "orders" (one Order per record) and stream
+  "order_items" (one getOrderItems payload per record: Amazon serves items per order, and an item
+  does not name its order, so the payload's AmazonOrderId goes onto every item row);
+- settlement report files (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2): downloaded through the
+  Reports API and landed as files, or downloaded from Seller Central and dropped into the inbox
+  folder `amazon_settlements/`. Both go through `parse_file` into `settlement_report_rows`; a row
+  depends only on the file's content (never its name), so the same report arriving both ways
+  gives identical rows, and the loader's row hashes keep one copy.
+
+Money is an exact numeric with its currency next to it (every Money of an item carries its own
+CurrencyCode). The settlement summary (period, deposit date, stated total) is repeated on every
+transaction row so staging can tie a report out without the summary line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.amazon import models
+from connectors.amazon.settlement_report import _TEXT_COLUMNS, parse_settlement_report
+from connectors.report_files import ParsedReport
+
+SCHEMA = "raw_amazon"
+FILE_TABLE = "settlement_report_rows"
+INBOX_FOLDER = "amazon_settlements"
+
+AMOUNT = "numeric(18,4)"
+_ITEM_MONEY = ("item_price", "item_tax", "shipping_price", "shipping_tax", "shipping_discount",
+               "shipping_discount_tax", "promotion_discount", "promotion_discount_tax")
+
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "orders": {
+        "amazon_order_id": "varchar", "seller_order_id": "varchar", "purchase_date": "timestamptz",
+        "last_update_date": "timestamptz", "order_status": "varchar", "fulfillment_channel": "varchar",
+        "sales_channel": "varchar", "marketplace_id": "varchar", "order_type": "varchar",
+        "order_total_amount": AMOUNT, "order_total_currency": "varchar", "number_of_items_shipped": "integer",
+        "number_of_items_unshipped": "integer", "payment_method": "varchar", "ship_service_level": "varchar",
+        "is_prime": "boolean", "is_business_order": "boolean", "buyer_email": "varchar",
+        "ship_city": "varchar", "ship_state_or_region": "varchar", "ship_postal_code": "varchar",
+        "ship_country_code": "varchar", "earliest_ship_date": "timestamptz", "latest_ship_date": "timestamptz",
+    },
+    "order_items": {
+        "amazon_order_id": "varchar", "order_item_id": "varchar", "asin": "varchar", "seller_sku": "varchar",
+        "title": "varchar", "quantity_ordered": "integer", "quantity_shipped": "integer",
+        **{column: kind for money in _ITEM_MONEY
+           for column, kind in ((money, AMOUNT), (f"{money}_currency", "varchar"))},
+        "promotion_ids": "varchar",
+    },
+    FILE_TABLE: {
+        "settlement_id": "varchar", "line_number": "integer",
+        "settlement_start_at": "timestamptz", "settlement_end_at": "timestamptz", "deposit_at": "timestamptz",
+        "settlement_total_amount": AMOUNT,
+        **{column.replace("-", "_"): "varchar" for column in _TEXT_COLUMNS},
+        "amount": AMOUNT, "currency": "varchar", "posted_date": "date", "posted_at": "timestamptz",
+        "quantity_purchased": "integer",
+    },
+}
+
+# SQL expression naming one business record per table (an order fetched twice in two versions is
+# two raw rows and one record). A settlement row is its report's line: reports are immutable.
+RECORD_KEYS: dict[str, str] = {
+    "orders": "amazon_order_id",
+    "order_items": "order_item_id",
+    FILE_TABLE: "settlement_id || '/' || cast(line_number as varchar)",
+}
+
+Rows = dict[str, list[dict]]
+
+
+def _order(order: models.Order) -> Rows:
+    total, address, buyer = order.OrderTotal, order.ShippingAddress, order.BuyerInfo
+    return {"orders": [{
+        "amazon_order_id": order.AmazonOrderId, "seller_order_id": order.SellerOrderId,
+        "purchase_date": order.PurchaseDate, "last_update_date": order.LastUpdateDate,
+        "order_status": order.OrderStatus, "fulfillment_channel": order.FulfillmentChannel,
+        "sales_channel": order.SalesChannel, "marketplace_id": order.MarketplaceId, "order_type": order.OrderType,
+        "order_total_amount": total.Amount if total else None,
+        "order_total_currency": total.CurrencyCode if total else None,
+        "number_of_items_shipped": order.NumberOfItemsShipped,
+        "number_of_items_unshipped": order.NumberOfItemsUnshipped, "payment_method": order.PaymentMethod,
+        "ship_service_level": order.ShipServiceLevel, "is_prime": order.IsPrime,
+        "is_business_order": order.IsBusinessOrder, "buyer_email": buyer.BuyerEmail if buyer else None,
+        "ship_city": address.City if address else None,
+        "ship_state_or_region": address.StateOrRegion if address else None,
+        "ship_postal_code": address.PostalCode if address else None,
+        "ship_country_code": address.CountryCode if address else None,
+        "earliest_ship_date": order.EarliestShipDate, "latest_ship_date": order.LatestShipDate,
+    }]}
+
+
+def _item_money(item: models.OrderItem) -> dict:
+    row = {}
+    for column in _ITEM_MONEY:
+        money = getattr(item, "".join(part.title() for part in column.split("_")))
+        row[column] = money.Amount if money else None
+        row[f"{column}_currency"] = money.CurrencyCode if money else None
+    return row
+
+
+def _order_items(page: models.OrderItemsList) -> Rows:
+    return {"order_items": [{
+        "amazon_order_id": page.AmazonOrderId, "order_item_id": item.OrderItemId, "asin": item.ASIN,
+        "seller_sku": item.SellerSKU, "title": item.Title, "quantity_ordered": item.QuantityOrdered,
+        "quantity_shipped": item.QuantityShipped, **_item_money(item),
+        "promotion_ids": ",".join(item.PromotionIds) or None,
+    } for item in page.OrderItems]}
+
+
+STREAMS = {"orders": (models.Order, _order), "order_items": (models.OrderItemsList, _order_items)}
+
+
+def flatten(stream: str, payload: dict) -> Rows:
+    """Validate one landed record and split it into raw rows (raises pydantic.ValidationError)."""
+    model, flattener = STREAMS[stream]
+    return flattener(model.model_validate(payload))
+
+
+def parse_file(path: Path | str) -> ParsedReport:
+    """A settlement report file as raw rows (bad rows quarantined; an unreadable file raises ReportFormatError)."""
+    report = parse_settlement_report(Path(path))
+    header = report.header
+    summary = {"settlement_start_at": header.start_at, "settlement_end_at": header.end_at,
+               "deposit_at": header.deposit_at, "settlement_total_amount": header.total_amount}
+    return ParsedReport(rows=[{**row, **summary} for row in report.rows], quarantined=report.quarantined)

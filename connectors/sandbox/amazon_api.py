@@ -1,0 +1,403 @@
+"""A fake Selling Partner API (and its Login-with-Amazon token endpoint) on loopback.
+
+It serves an AmazonSandbox (connectors.sandbox.channels.amazon) and behaves like Amazon where a
+connector can tell the difference:
+
+- LWA: POST /auth/o2/token (form: grant_type=refresh_token, refresh_token, client_id,
+  client_secret) answers {"access_token": "Atza|...", "token_type": "bearer", "expires_in": 3600};
+  a wrong client answers 401 invalid_client, a wrong refresh token 400 invalid_grant.
+- every SP-API call needs a live access token in `x-amz-access-token`: a missing, unknown or
+  expired one answers 401 Unauthorized (checked before throttling); `expire_access_tokens()` ends
+  every issued token at once (a token revoked early).
+- throttling is a token bucket per operation (rate per second and burst, as Amazon documents
+  them per operation); a throttled call answers 429 QuotaExceeded, with `Retry-After` only if the
+  fake is told to send one (Amazon usually does not: clients must back off on their own).
+  Every answer carries `x-amzn-RateLimit-Limit` and `x-amzn-RequestId`.
+- Orders v0: GET /orders/v0/orders needs MarketplaceIds and LastUpdatedAfter or CreatedAfter
+  (both bounds inclusive), pages by an opaque NextToken (orders by LastUpdateDate); GET
+  /orders/v0/orders/{id}/orderItems pages the items by NextToken too. Responses wrap `payload`.
+- Reports 2021-06-30: GET /reports (reportTypes required unless nextToken, which must then be the
+  only parameter; newest first; pageSize 1-100, default 10), GET /reports/{id},
+  GET /documents/{id} -> {reportDocumentId, url, compressionAlgorithm?}. The url is a pre-signed
+  download on the same server (/_s3/...): it needs the signature, not the access token.
+
+    with FakeSellingPartnerAPI(sandbox, "amzn1.application-oa2-client.x", "secret", "Atzr|r") as api:
+        api.base_url, api.token_url
+    api.fail_next(2, status=503)   # an outage of the SP-API endpoints (not LWA)
+    api.request_log                # [LoggedRequest(method, path, query, status, operation, had_token)]
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, quote, unquote
+
+from connectors.sandbox.channels.amazon import AmazonSandbox
+from connectors.sandbox.loopback import FakeVendorAPI
+
+TOKEN_PATH = "/auth/o2/token"
+DOWNLOAD_PREFIX = "/_s3/reports/"
+# Amazon's documented (rate per second, burst) per operation, for tests that want the real pace.
+AMAZON_RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.5, 30),
+                      "getReports": (0.0222, 10), "getReport": (2.0, 15), "getReportDocument": (0.0167, 15)}
+# The sandbox's default: the same operations, fast enough for a demo to pull days in seconds.
+SANDBOX_RATE_LIMITS = {operation: (200.0, 200) for operation in AMAZON_RATE_LIMITS}
+
+
+class LoggedRequest(NamedTuple):
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    operation: str | None
+    had_token: bool  # did the request carry x-amz-access-token (downloads must not)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: str = ""):
+        super().__init__(status, code, message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def body(self) -> dict:
+        error = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"errors": [error]}
+
+
+class TokenBucket:
+    """One operation's quota: `burst` calls at once, refilled at `rate` calls a second."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens, self._at = float(burst), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
+def _encode_token(payload: dict) -> str:
+    return base64.b64encode(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).decode()
+
+
+def _decode_token(token: str, operation: str) -> dict:
+    try:
+        payload = json.loads(base64.b64decode(token, validate=True))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ApiError(400, "InvalidInput", "Invalid NextToken.") from None
+    if not isinstance(payload, dict) or payload.get("op") != operation or not isinstance(payload.get("offset"), int):
+        raise ApiError(400, "InvalidInput", "Invalid NextToken.")
+    return payload
+
+
+def _timestamp(name: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "InvalidInput", f"Invalid {name}: {value!r} is not an ISO 8601 date-time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _page_size(value: str | None, default: int, name: str) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 100:
+        raise ApiError(400, "InvalidInput", f"{name} must be an integer between 1 and 100.")
+    return int(value)
+
+
+@dataclass
+class _Issued:
+    expires_at: float
+
+
+class FakeSellingPartnerAPI(FakeVendorAPI):
+    server_version = "Server"  # Amazon's API gateway does not name itself
+
+    def __init__(self, sandbox: AmazonSandbox, client_id: str, client_secret: str, refresh_token: str, *,
+                 host: str = "127.0.0.1", port: int = 0, token_lifetime_seconds: int = 3600,
+                 orders_page_size: int = 100, items_page_size: int = 20,
+                 rate_limits: dict[str, tuple[float, int]] | None = None, retry_after_seconds: float | None = None,
+                 gzip_documents: bool = False, clock: Callable[[], float] = time.monotonic):
+        super().__init__(host, port)
+        self.sandbox = sandbox
+        self._client_id, self._client_secret, self._refresh_token = client_id, client_secret, refresh_token
+        self.token_lifetime_seconds = token_lifetime_seconds
+        self.orders_page_size = orders_page_size
+        self.items_page_size = items_page_size
+        self.retry_after_seconds = retry_after_seconds
+        self.gzip_documents = gzip_documents
+        self._clock = clock
+        limits = {**SANDBOX_RATE_LIMITS, **(rate_limits or {})}
+        self._buckets = {operation: TokenBucket(rate, burst, clock) for operation, (rate, burst) in limits.items()}
+        self._rates = {operation: rate for operation, (rate, _) in limits.items()}
+        self._issued: dict[str, _Issued] = {}
+        self._signing_key = secrets.token_bytes(16)
+        self._failures: list[int] = []
+        self.tokens_issued = 0
+        self.request_log: list[LoggedRequest] = []
+
+    def __repr__(self) -> str:  # the credentials stay out of reprs
+        return f"FakeSellingPartnerAPI({self.base_url!r})"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + TOKEN_PATH
+
+    # ---- test hooks -------------------------------------------------------------------------
+    def fail_next(self, n: int, status: int = 500) -> None:
+        """Answer the next n SP-API requests (not LWA, not downloads) with `status`."""
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working now."""
+        with self._lock:
+            self._issued.clear()
+
+    # ---- FakeVendorAPI ----------------------------------------------------------------------
+    def handle(self, method: str, path: str, query: dict[str, str], headers, body: bytes = b""):
+        operation = None
+        try:
+            if path == TOKEN_PATH:
+                operation = "lwa"
+                status, answer, extra = self._token(method, headers, body)
+            elif path.startswith(DOWNLOAD_PREFIX):
+                operation = "download"
+                status, answer, extra = self._download(path, query)
+            else:
+                operation, route = self._route(method, path)
+                status, answer, extra = self._sp_api(operation, route, query, headers)
+        except ApiError as error:
+            status, answer, extra = error.status, error.body(), {}
+        except _LwaRefusal as refusal:
+            status, answer, extra = refusal.status, refusal.body, {}
+        extra = {"x-amzn-RequestId": str(uuid.uuid4()), **extra}
+        if operation in self._rates:
+            extra["x-amzn-RateLimit-Limit"] = f"{self._rates[operation]}"
+        return status, answer, extra
+
+    def log_request(self, method: str, path: str, query: dict[str, str], status: int, headers) -> None:
+        operation = _operation_of(method, path)
+        with self._lock:
+            self.request_log.append(LoggedRequest(method, path, dict(query), status, operation,
+                                                  headers.get("x-amz-access-token") is not None))
+
+    # ---- LWA --------------------------------------------------------------------------------
+    def _token(self, method: str, headers, body: bytes):
+        if method != "POST":
+            raise _LwaRefusal(405, "invalid_request", "The token endpoint accepts POST only")
+        if "application/x-www-form-urlencoded" not in (headers.get("Content-Type") or ""):
+            raise _LwaRefusal(400, "invalid_request", "The request is missing a form body")
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if form.get("grant_type") != "refresh_token":
+            raise _LwaRefusal(400, "unsupported_grant_type", "The authorization grant type is not supported")
+        if not (hmac.compare_digest(form.get("client_id", ""), self._client_id)
+                and hmac.compare_digest(form.get("client_secret", ""), self._client_secret)):
+            raise _LwaRefusal(401, "invalid_client", "Client authentication failed")
+        if not hmac.compare_digest(form.get("refresh_token", ""), self._refresh_token):
+            raise _LwaRefusal(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token")
+        token = "Atza|" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._issued[token] = _Issued(self._clock() + self.token_lifetime_seconds)
+            self.tokens_issued += 1
+        return 200, {"access_token": token, "refresh_token": self._refresh_token, "token_type": "bearer",
+                     "expires_in": self.token_lifetime_seconds}, {"Cache-Control": "no-cache, no-store"}
+
+    # ---- SP-API -----------------------------------------------------------------------------
+    def _route(self, method: str, path: str) -> tuple[str, str]:
+        operation = _operation_of(method, path)
+        if operation is None:
+            raise ApiError(404, "NotFound", "Resource not found")
+        return operation, path
+
+    def _sp_api(self, operation: str, path: str, query: dict[str, str], headers):
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            raise ApiError(failure, "InternalFailure" if failure >= 500 else "InjectedFailure",
+                           "We encountered an internal error. Please try again.")
+        token = headers.get("x-amz-access-token")
+        with self._lock:
+            issued = self._issued.get(token or "")
+            live = issued is not None and self._clock() < issued.expires_at
+        if not live:
+            details = ("The access token you provided has expired." if issued
+                       else "The access token is missing or invalid.")
+            raise ApiError(401, "Unauthorized", "Access to requested resource is denied.", details)
+        if not self._buckets[operation].take():
+            extra = {} if self.retry_after_seconds is None else {"Retry-After": f"{self.retry_after_seconds:g}"}
+            quota = ApiError(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+            return 429, quota.body(), extra
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if operation == "getOrders":
+            return 200, {"payload": self._orders(query)}, {}
+        if operation == "getOrder":
+            return 200, {"payload": self._order(parts[3])}, {}
+        if operation == "getOrderItems":
+            return 200, {"payload": self._order_items(parts[3], query)}, {}
+        if operation == "getReports":
+            return 200, self._reports(query), {}
+        if operation == "getReport":
+            return 200, self._report(parts[3]), {}
+        return 200, self._document(parts[3]), {}
+
+    def _orders(self, query: dict[str, str]) -> dict:
+        if not query.get("MarketplaceIds"):
+            raise ApiError(400, "InvalidInput", "MarketplaceIds is required.")
+        marketplaces = set(query["MarketplaceIds"].split(","))
+        if "NextToken" in query:
+            state = _decode_token(query["NextToken"], "getOrders")
+            filters, offset = state["filters"], state["offset"]
+        else:
+            filters, offset = {k: v for k, v in query.items() if k in (
+                "CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore", "MaxResultsPerPage")}, 0
+            created, updated = "CreatedAfter" in filters, "LastUpdatedAfter" in filters
+            if created == updated:
+                raise ApiError(400, "InvalidInput", "Exactly one of CreatedAfter and LastUpdatedAfter must be given.")
+            if "LastUpdatedBefore" in filters and not updated:
+                raise ApiError(400, "InvalidInput", "LastUpdatedBefore needs LastUpdatedAfter.")
+        # The fake may cap pages below Amazon's 100 (a test knob): MaxResultsPerPage still counts up to it.
+        size = min(_page_size(filters.get("MaxResultsPerPage"), 100, "MaxResultsPerPage"), self.orders_page_size)
+        bounds = {name: _timestamp(name, value) for name, value in filters.items() if name != "MaxResultsPerPage"}
+        field = "PurchaseDate" if "CreatedAfter" in bounds else "LastUpdateDate"
+        after = bounds.get("CreatedAfter") or bounds.get("LastUpdatedAfter")
+        before = bounds.get("CreatedBefore") or bounds.get("LastUpdatedBefore")
+        if before is not None and before < after:
+            raise ApiError(400, "InvalidInput", "The Before date must be after the After date.")
+        matching = sorted((o for o in self.sandbox.orders if o["MarketplaceId"] in marketplaces
+                           and after <= _stamp(o[field]) and (before is None or _stamp(o[field]) <= before)),
+                          key=lambda o: (_stamp(o[field]), o["AmazonOrderId"]))
+        page = matching[offset:offset + size]
+        payload: dict[str, Any] = {"Orders": page}
+        if offset + size < len(matching):
+            payload["NextToken"] = _encode_token({"op": "getOrders", "filters": filters, "offset": offset + size})
+        if "LastUpdatedBefore" in filters:
+            payload["LastUpdatedBefore"] = filters["LastUpdatedBefore"]
+        return payload
+
+    def _order(self, order_id: str) -> dict:
+        order = next((o for o in self.sandbox.orders if o["AmazonOrderId"] == order_id), None)
+        if order is None:
+            raise ApiError(404, "NotFound", f"Invalid AmazonOrderId: {order_id}")
+        return order
+
+    def _order_items(self, order_id: str, query: dict[str, str]) -> dict:
+        self._order(order_id)
+        offset = _decode_token(query["NextToken"], f"getOrderItems:{order_id}")["offset"] if "NextToken" in query else 0
+        items = self.sandbox.order_items.get(order_id, [])
+        payload: dict[str, Any] = {"AmazonOrderId": order_id,
+                                   "OrderItems": items[offset:offset + self.items_page_size]}
+        if offset + self.items_page_size < len(items):
+            payload["NextToken"] = _encode_token({"op": f"getOrderItems:{order_id}",
+                                                  "offset": offset + self.items_page_size})
+        return payload
+
+    def _reports(self, query: dict[str, str]) -> dict:
+        if "nextToken" in query:
+            if set(query) != {"nextToken"}:
+                raise ApiError(400, "InvalidInput", "nextToken must be the only parameter when it is given.")
+            state = _decode_token(query["nextToken"], "getReports")
+            filters, offset = state["filters"], state["offset"]
+        else:
+            if not query.get("reportTypes"):
+                raise ApiError(400, "InvalidInput", "reportTypes is required when nextToken is not given.")
+            filters, offset = dict(query), 0
+        size = _page_size(filters.get("pageSize"), 10, "pageSize")
+        types = set(filters["reportTypes"].split(","))
+        statuses = set(filters["processingStatuses"].split(",")) if filters.get("processingStatuses") else None
+        since = _timestamp("createdSince", filters["createdSince"]) if "createdSince" in filters else None
+        until = _timestamp("createdUntil", filters["createdUntil"]) if "createdUntil" in filters else None
+        matching = sorted((r for r in self.sandbox.reports if r["reportType"] in types
+                           and (statuses is None or r["processingStatus"] in statuses)
+                           and (since is None or _stamp(r["createdTime"]) >= since)
+                           and (until is None or _stamp(r["createdTime"]) <= until)),
+                          key=lambda r: (_stamp(r["createdTime"]), r["reportId"]), reverse=True)
+        answer: dict[str, Any] = {"reports": matching[offset:offset + size]}
+        if offset + size < len(matching):
+            answer["nextToken"] = _encode_token({"op": "getReports", "filters": filters, "offset": offset + size})
+        return answer
+
+    def _report(self, report_id: str) -> dict:
+        report = next((r for r in self.sandbox.reports if r["reportId"] == report_id), None)
+        if report is None:
+            raise ApiError(404, "NotFound", "Report not found", f"reportId {report_id}")
+        return report
+
+    def _document(self, document_id: str) -> dict:
+        if document_id not in self.sandbox.documents:
+            raise ApiError(404, "NotFound", "Report document not found")
+        url = (f"{self.base_url}{DOWNLOAD_PREFIX}{quote(document_id, safe='')}"
+               f"?X-Amz-Expires=300&X-Amz-Signature={self._signature(document_id)}")
+        answer = {"reportDocumentId": document_id, "url": url}
+        if self.gzip_documents:
+            answer["compressionAlgorithm"] = "GZIP"
+        return answer
+
+    # ---- the pre-signed download ------------------------------------------------------------
+    def _signature(self, document_id: str) -> str:
+        return hmac.new(self._signing_key, document_id.encode(), hashlib.sha256).hexdigest()
+
+    def _download(self, path: str, query: dict[str, str]):
+        document_id = unquote(path[len(DOWNLOAD_PREFIX):])
+        content = self.sandbox.documents.get(document_id)
+        if content is None or not hmac.compare_digest(query.get("X-Amz-Signature", ""), self._signature(document_id)):
+            return 403, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", {
+                "Content-Type": "application/xml"}
+        if self.gzip_documents:
+            content = gzip.compress(content, mtime=0)  # mtime 0: the same document is the same bytes
+        return 200, content, {"Content-Type": "application/octet-stream"}
+
+
+class _LwaRefusal(Exception):
+    def __init__(self, status: int, error: str, description: str):
+        super().__init__(status, error)
+        self.status = status
+        self.body = {"error": error, "error_description": description}
+
+
+def _operation_of(method: str, path: str) -> str | None:
+    if path == TOKEN_PATH:
+        return "lwa"
+    if path.startswith(DOWNLOAD_PREFIX):
+        return "download"
+    if method != "GET":
+        return None
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["orders", "v0", "orders"]:
+        if len(parts) == 3:
+            return "getOrders"
+        if len(parts) == 4:
+            return "getOrder"
+        if len(parts) == 5 and parts[4] == "orderItems":
+            return "getOrderItems"
+    if parts[:2] == ["reports", "2021-06-30"] and len(parts) in (3, 4):
+        if parts[2] == "reports":
+            return "getReports" if len(parts) == 3 else "getReport"
+        if parts[2] == "documents" and len(parts) == 4:
+            return "getReportDocument"
+    return None

@@ -1,0 +1,1 @@
+"""Square POS connector: Orders, Payments, Refunds and Locations APIs, and the stores' end-of-day Z reports."""
