@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
@@ -19,6 +20,26 @@ MAX_BACKOFF_SECONDS = 60.0
 # requests' own errors that mean "try again": the connection broke, not the request was wrong.
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError)
+
+
+class VendorAPIError(Exception):
+    """A vendor request that failed for good: the status (None if no response), the path (never the host or
+    credentials), a body excerpt and the vendor's error code when it gave one. Each client subclasses it."""
+
+    def __init__(self, message: str, *, status: int | None, path: str, body: str = "", code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.path = path
+        self.body = body
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its records, the URL fetched (no credentials) and the next page's URL, if any."""
+    records: list[dict]
+    url: str
+    next_url: str | None
 
 
 class RetriesExhausted(Exception):

@@ -31,7 +31,7 @@ import requests
 
 from connectors.amazon.lwa import DEFAULT_TOKEN_URL, LoginWithAmazon
 from connectors.amazon.models import SETTLEMENT_REPORT_TYPE
-from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
+from connectors.http_retry import RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of
 
 DEFAULT_BASE_URL = "https://sellingpartnerapi-na.amazon.com"
 US_MARKETPLACE_ID = "ATVPDKIKX0DER"  # Amazon.com
@@ -41,15 +41,8 @@ MAX_ORDERS_PER_PAGE = 100
 MAX_REPORTS_PER_PAGE = 100
 
 
-class SellingPartnerAPIError(Exception):
+class SellingPartnerAPIError(VendorAPIError):
     """An SP-API request that failed for good: status (None if no response), path, Amazon's error code."""
-
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = "", code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
-        self.code = code
 
 
 @dataclass(frozen=True)

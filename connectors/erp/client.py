@@ -37,8 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from connectors.erp.models import JournalBatch
-from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, RetriesExhausted, get_with_retries,
-                                   is_retryable, path_of, retry_after)
+from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, Page, RetriesExhausted, VendorAPIError,
+                                   get_with_retries, is_retryable, path_of, retry_after)
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +48,8 @@ DEFAULT_PAGE_SIZE = 200
 RESOURCES = ("items", "legal-entities", "locations", "gl-accounts")
 
 
-class ErpAPIError(Exception):
+class ErpAPIError(VendorAPIError):
     """An ERP request that failed for good: status (None if no response), path, the ERP's error code."""
-
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = "", code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
-        self.code = code
-
-
-@dataclass(frozen=True)
-class ErpPage:
-    records: list[dict]
-    url: str
-    next_url: str | None
 
 
 @dataclass(frozen=True)
@@ -94,7 +80,7 @@ class ErpClient:
         return f"ErpClient({self.base_url!r})"
 
     # ---- reference data ---------------------------------------------------------------------
-    def get_pages(self, resource: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[ErpPage]:
+    def get_pages(self, resource: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[Page]:
         """Every page of one collection, following @odata.nextLink."""
         if resource not in RESOURCES:
             raise ValueError(f"unknown ERP resource {resource!r}; expected one of {RESOURCES}")
@@ -111,7 +97,7 @@ class ErpClient:
             if next_url == response.url:
                 raise ErpAPIError(f"ERP paging of {path_of(url)} did not advance", status=response.status_code,
                                   path=path_of(url))
-            yield ErpPage(records=records, url=response.url, next_url=next_url)
+            yield Page(records=records, url=response.url, next_url=next_url)
             url, params = next_url, None
 
     def list_all(self, resource: str, **options) -> list[dict]:

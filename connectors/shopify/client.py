@@ -18,32 +18,18 @@ redirects are not followed (a 3xx raises, naming where it pointed).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
+from connectors.http_retry import Page, RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of
 
 TOKEN_HEADER = "X-Shopify-Access-Token"
 BODY_EXCERPT_CHARS = 300
 
 
-class ShopifyAPIError(Exception):
+class ShopifyAPIError(VendorAPIError):
     """A Shopify request that failed for good: the status (None if no response), path and body excerpt."""
-
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
-
-
-@dataclass(frozen=True)
-class Page:
-    records: list[dict]
-    url: str
-    next_url: str | None
 
 
 def parse_link_header(value: str | None) -> dict[str, str]:

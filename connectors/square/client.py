@@ -33,8 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, RetriesExhausted, get_with_retries,
-                                   is_retryable, path_of, retry_after)
+from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, RetriesExhausted, VendorAPIError,
+                                   get_with_retries, is_retryable, path_of, retry_after)
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,12 @@ ORDERS_PAGE_LIMIT = 500  # Square allows up to 1000 orders a page
 LIST_PAGE_LIMIT = 100  # payments and refunds: at most 100 a page
 
 
-class SquareAPIError(Exception):
+class SquareAPIError(VendorAPIError):
     """A Square request that failed for good: status (None if no response), path, Square's first error."""
 
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = "",
-                 category: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
+    def __init__(self, message: str, *, category: str | None = None, **failure):
+        super().__init__(message, **failure)
         self.category = category
-        self.code = code
 
 
 @dataclass(frozen=True)

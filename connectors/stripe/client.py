@@ -24,24 +24,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
+from connectors.http_retry import RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of
 
 DEFAULT_STRIPE_VERSION = "2023-08-16"
 BODY_EXCERPT_CHARS = 300
 MAX_LIMIT = 100
 
 
-class StripeAPIError(Exception):
+class StripeAPIError(VendorAPIError):
     """A Stripe request that failed for good: status (None if no response), path, Stripe's error fields."""
 
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = "",
-                 error_type: str | None = None, code: str | None = None, request_id: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
+    def __init__(self, message: str, *, error_type: str | None = None, request_id: str | None = None, **failure):
+        super().__init__(message, **failure)
         self.error_type = error_type
-        self.code = code
         self.request_id = request_id
 
 

@@ -28,13 +28,12 @@ configured host: never logged, never in a repr or an error, redirects are not fo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import RetriesExhausted, get_with_retries, is_retryable, path_of
+from connectors.http_retry import Page, RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of
 
 DEFAULT_BASE_URL = "https://api.shipbob.com/2.0"
 BODY_EXCERPT_CHARS = 300
@@ -42,21 +41,8 @@ MOVEMENTS_MAX_LIMIT = 500
 LEVELS_MAX_LIMIT = 250
 
 
-class WmsAPIError(Exception):
+class WmsAPIError(VendorAPIError):
     """A WMS request that failed for good: status (None if no response), path, body excerpt."""
-
-    def __init__(self, message: str, *, status: int | None, path: str, body: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.path = path
-        self.body = body
-
-
-@dataclass(frozen=True)
-class WmsPage:
-    records: list[dict]
-    url: str
-    next_url: str | None
 
 
 def _iso(value: datetime) -> str:
@@ -86,7 +72,7 @@ class WmsClient:
 
     # ---- endpoints --------------------------------------------------------------------------
     def movement_pages(self, *, occurred_at_min: datetime | None = None, occurred_at_max: datetime | None = None,
-                       limit: int = MOVEMENTS_MAX_LIMIT) -> Iterator[WmsPage]:
+                       limit: int = MOVEMENTS_MAX_LIMIT) -> Iterator[Page]:
         params: dict = {"limit": limit}
         if occurred_at_min is not None:
             params["occurred_at_min"] = _iso(occurred_at_min)
@@ -94,7 +80,7 @@ class WmsClient:
             params["occurred_at_max"] = _iso(occurred_at_max)
         return self._pages(self.url_for("inventory/movements"), params, "events")
 
-    def level_pages(self, *, location: str | None = None, limit: int = LEVELS_MAX_LIMIT) -> Iterator[WmsPage]:
+    def level_pages(self, *, location: str | None = None, limit: int = LEVELS_MAX_LIMIT) -> Iterator[Page]:
         params: dict = {"limit": limit, "page": 1}
         if location:
             params["location"] = location
@@ -106,11 +92,11 @@ class WmsClient:
     def inventory_levels(self, **filters) -> list[dict]:
         return [record for page in self.level_pages(**filters) for record in page.records]
 
-    def get_pages(self, path: str, params: dict, key: str) -> Iterator[WmsPage]:
+    def get_pages(self, path: str, params: dict, key: str) -> Iterator[Page]:
         """Any list endpoint (path relative to the base URL), for the generic resumable extractor."""
         return self._pages(self.url_for(path), dict(params), key)
 
-    def resume_pages(self, next_url: str, key: str) -> Iterator[WmsPage]:
+    def resume_pages(self, next_url: str, key: str) -> Iterator[Page]:
         """The pages from a saved next-page URL on (it carries the filters and the cursor)."""
         return self._pages(self._on_this_host(next_url), None, key)
 
@@ -118,7 +104,7 @@ class WmsClient:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     # ---- pagination -------------------------------------------------------------------------
-    def _pages(self, url: str, params: dict | None, key: str) -> Iterator[WmsPage]:
+    def _pages(self, url: str, params: dict | None, key: str) -> Iterator[Page]:
         while url:
             response = self._get(url, params)
             payload = self._json(response, url)
@@ -130,7 +116,7 @@ class WmsClient:
             if next_url == response.url:
                 raise WmsAPIError(f"WMS pagination of {path_of(url)} did not advance", status=response.status_code,
                                   path=path_of(url))
-            yield WmsPage(records=records, url=response.url, next_url=next_url)
+            yield Page(records=records, url=response.url, next_url=next_url)
             url, params = next_url, None
 
     def _next_url(self, url: str, payload: dict) -> str | None:

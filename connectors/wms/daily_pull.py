@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from connectors.landing_zone import LandingZone
 from connectors.shopify.extract import CursorStore, extract_window
-from connectors.wms.client import MOVEMENTS_MAX_LIMIT, WmsClient, WmsPage
+from connectors.http_retry import Page
+from connectors.wms.client import MOVEMENTS_MAX_LIMIT, WmsClient
 
 SOURCE = "wms"
 
@@ -42,7 +43,7 @@ def pull_business_day(client: WmsClient, landing: LandingZone, cursors: CursorSt
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(time_zone))
     report = PullReport()
 
-    def land(page: WmsPage, number: int) -> None:
+    def land(page: Page, number: int) -> None:
         landing.land(SOURCE, "movements", partition, page.records, request_url=page.url, page=number)
         report.records["movements"] += len(page.records)
         report.pages += 1
