@@ -16,8 +16,8 @@ some summer rows PST, so the label, not the calendar, defines the offset), and c
 A malformed row goes to `quarantined` with the reason; the rows around it still parse. A file
 whose header lacks a required column raises ReportFormatError naming the missing columns.
 
-The generic result types (ParsedReport, QuarantinedRow, ReportFormatError) are defined here and
-reused by the other report parsers (connectors/amazon/settlement_report.py).
+The result types and the header and row reading every report parser shares are in
+connectors/report_files.py.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.report_files import ParsedReport, QuarantinedRow, ReportFormatError, RowError, read_text
+from connectors.report_files import ParsedReport, RowError, parse_data_rows, read_header, read_text
 
 SCHEMA = "raw_adyen"
 
@@ -199,32 +199,8 @@ def _parse_row(cells: dict[str, str], line_number: int) -> dict:
 def parse_settlement_details(source: str | Path | bytes) -> ParsedReport:
     """Parse an Adyen Settlement details report (path or bytes) into rows and quarantined rows."""
     reader = csv.reader(io.StringIO(read_text(source), newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise ReportFormatError("empty file: no Settlement details report header") from None
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ReportFormatError(f"not an Adyen Settlement details report: header lacks {', '.join(missing)}")
-
-    report = ParsedReport()
-    next_line = reader.line_num + 1
-    for cells in reader:
-        line_number, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue  # blank line
-        raw = dict(zip(header, cells))
-        if len(cells) != len(header):
-            if len(cells) > len(header):
-                raw["_extra"] = cells[len(header):]
-            report.quarantined.append(QuarantinedRow(
-                line_number, raw, f"expected {len(header)} fields as in the header, got {len(cells)}"))
-            continue
-        try:
-            report.rows.append(_parse_row(raw, line_number))
-        except RowError as exc:
-            report.quarantined.append(QuarantinedRow(line_number, raw, str(exc)))
-    return report
+    header = read_header(reader, REQUIRED_COLUMNS, "an Adyen Settlement details report")
+    return parse_data_rows(reader, header, _parse_row)
 
 
 # How the raw loader reads a landed settlement details file (connectors/raw_load.py).

@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from connectors.bank.statement_lines import ParsedStatements, StatementSummary, tie_out
-from connectors.report_files import QuarantinedRow, ReportFormatError, RowError, read_text
+from connectors.report_files import QuarantinedRow, ReportFormatError, RowError, data_rows, read_header, read_text
 
 COLUMNS = (
     "Account Number", "Account Name", "Currency", "Posting Date", "Value Date", "BAI Code",
@@ -123,27 +123,15 @@ def _entry(cells: dict, line_number: int) -> dict:
 def parse_statement_csv(source: str | Path | bytes) -> ParsedStatements:
     """Parse a bank CSV export (path or bytes): entries, quarantined rows and statement tie-outs."""
     reader = csv.reader(io.StringIO(read_text(source), newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise ReportFormatError("empty file: no bank statement CSV header") from None
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        raise ReportFormatError(f"not a bank statement CSV export: header lacks {', '.join(missing)}")
+    header = read_header(reader, COLUMNS, "a bank statement CSV export")
 
     report = ParsedStatements()
     openings: dict[str, tuple] = {}
     closings: dict[str, tuple] = {}
     entries: list[tuple[int, dict, dict]] = []
-    next_line = reader.line_num + 1
-    for cells in reader:
-        line_number, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        raw = dict(zip(header, cells))
-        if len(cells) != len(header):
-            report.quarantined.append(QuarantinedRow(
-                line_number, raw, f"expected {len(header)} fields as in the header, got {len(cells)}"))
+    for line_number, raw, misshapen in data_rows(reader, header):
+        if misshapen:
+            report.quarantined.append(QuarantinedRow(line_number, raw, misshapen))
             continue
         code = _text(raw["BAI Code"])
         if code in (OPENING_LEDGER, CLOSING_LEDGER):

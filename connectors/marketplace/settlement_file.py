@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from connectors.report_files import ParsedReport, QuarantinedRow, ReportFormatError, RowError
+from connectors.report_files import ParsedReport, ReportFormatError, RowError, parse_data_rows
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 LINE_TYPES = ("sale", "refund", "commission", "shipping_fee", "advertising_fee", "adjustment", "payout")
@@ -349,21 +349,4 @@ def parse_settlement_file(source: str | Path | bytes, mapping: Mapping | str | P
         raise ReportFormatError(f"not a {mapping.marketplace} settlement file: header lacks {', '.join(missing)}")
 
     lookup = mapping.line_type_lookup
-    report = ParsedReport()
-    next_line = reader.line_num + 1
-    for cells in reader:
-        line_number, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        raw = dict(zip(header, cells))
-        if len(cells) != len(header):
-            if len(cells) > len(header):
-                raw["_extra"] = cells[len(header):]
-            report.quarantined.append(QuarantinedRow(
-                line_number, raw, f"expected {len(header)} fields as in the header, got {len(cells)}"))
-            continue
-        try:
-            report.rows.append(_parse_row(raw, line_number, mapping, lookup))
-        except RowError as exc:
-            report.quarantined.append(QuarantinedRow(line_number, raw, str(exc)))
-    return report
+    return parse_data_rows(reader, header, lambda raw, line_number: _parse_row(raw, line_number, mapping, lookup))

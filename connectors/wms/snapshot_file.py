@@ -32,7 +32,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors.report_files import ParsedReport, QuarantinedRow, ReportFormatError, RowError, read_text
+from connectors.report_files import ParsedReport, RowError, parse_data_rows, read_header, read_text
 
 INBOX_FOLDER = "wms_snapshots"
 QUANTITY_COLUMNS = ("on_hand", "available", "committed", "damaged", "quality_control", "in_transit", "incoming")
@@ -92,26 +92,5 @@ def _parse_row(cells: dict[str, str], line_number: int) -> dict:
 def parse_snapshot(source: str | Path | bytes) -> ParsedReport:
     """Rows of one snapshot file (path or bytes); bad rows in `quarantined` with their reason."""
     reader = csv.reader(io.StringIO(read_text(source), newline=""))
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        raise ReportFormatError("empty file: no inventory snapshot header") from None
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ReportFormatError(f"not a WMS inventory snapshot: header lacks {', '.join(missing)}")
-    report = ParsedReport()
-    next_line = reader.line_num + 1
-    for cells in reader:
-        line_number, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        raw = dict(zip(header, cells))
-        if len(cells) != len(header):
-            report.quarantined.append(QuarantinedRow(
-                line_number, raw, f"expected {len(header)} fields as in the header, got {len(cells)}"))
-            continue
-        try:
-            report.rows.append(_parse_row(raw, line_number))
-        except RowError as error:
-            report.quarantined.append(QuarantinedRow(line_number, raw, str(error)))
-    return report
+    header = read_header(reader, REQUIRED_COLUMNS, "a WMS inventory snapshot", lower=True)
+    return parse_data_rows(reader, header, _parse_row)

@@ -12,12 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.adyen.settlement_details import (
-    QuarantinedRow,
-    ReportFormatError,
-    RAW_TABLES,
-    parse_settlement_details,
-)
+from connectors.adyen.settlement_details import RAW_TABLES, parse_settlement_details
+from connectors.report_files import QuarantinedRow, ReportFormatError
 from tests.vendor_fixtures import vendor_fixture
 
 ADYEN = vendor_fixture("adyen", "reports-wikimedia-smashpig")
