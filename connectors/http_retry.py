@@ -68,15 +68,23 @@ def is_retryable(status: int) -> bool:
 def get_with_retries(session: requests.Session, url: str, params: dict | None, *, vendor: str, timeout: float,
                      max_retries: int, backoff_seconds: float) -> requests.Response:
     """The first response that is not retryable, or the last one once retries run out."""
+    return send_with_retries(session, "GET", url, vendor=vendor, timeout=timeout, max_retries=max_retries,
+                             backoff_seconds=backoff_seconds, params=params)
+
+
+def send_with_retries(session: requests.Session, method: str, url: str, *, vendor: str, timeout: float,
+                      max_retries: int, backoff_seconds: float, **request) -> requests.Response:
+    """Any request, retried like a GET: only for requests that are safe to repeat (a search sent as a POST,
+    a POST the server dedupes by an idempotency key). `request` goes to requests (params, json, data, headers)."""
     path = path_of(url)
     for attempt in range(max_retries + 1):
         wait = min(MAX_BACKOFF_SECONDS, backoff_seconds * 2 ** attempt)
         try:
             # No automatic redirects: requests would carry the credential header to whatever host is named.
-            response = session.get(url, params=params, timeout=timeout, allow_redirects=False)
+            response = session.request(method, url, timeout=timeout, allow_redirects=False, **request)
         except TRANSIENT_ERRORS as error:
             if attempt == max_retries:
-                raise RetriesExhausted(f"GET {path} still failing after {max_retries} retries "
+                raise RetriesExhausted(f"{method} {path} still failing after {max_retries} retries "
                                        f"({type(error).__name__})") from None
             problem = type(error).__name__
         else:
@@ -84,6 +92,7 @@ def get_with_retries(session: requests.Session, url: str, params: dict | None, *
                 return response
             problem = f"HTTP {response.status_code}"
             wait = retry_after(response, default=wait)
-        log.warning("%s GET %s: %s, retry %d/%d in %.2fs", vendor, path, problem, attempt + 1, max_retries, wait)
+        log.warning("%s %s %s: %s, retry %d/%d in %.2fs", vendor, method, path, problem, attempt + 1, max_retries,
+                    wait)
         time.sleep(wait)
     raise AssertionError("unreachable")

@@ -13,16 +13,13 @@ never appear in a repr, a log line or an error message.
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 
 import requests
 
-from connectors.http_retry import MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, is_retryable, retry_after
-
-log = logging.getLogger(__name__)
+from connectors.http_retry import RetriesExhausted, send_with_retries
 
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 # Refresh this long before LWA's stated expiry: a token must not lapse between the check and the call.
@@ -83,25 +80,16 @@ class LoginWithAmazon:
     def _exchange(self) -> tuple[str, float]:
         form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token,
                 "client_id": self.client_id, "client_secret": self._client_secret}
-        for attempt in range(self.max_retries + 1):
-            wait = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
-            try:
-                response = self._session.post(self.token_url, data=form, timeout=self.timeout,
-                                              allow_redirects=False, headers={"Accept": "application/json"})
-            except TRANSIENT_ERRORS as error:
-                if attempt == self.max_retries:
-                    raise LwaError(f"Login with Amazon unreachable after {self.max_retries} retries "
-                                   f"({type(error).__name__})", status=None) from None
-                problem = type(error).__name__
-            else:
-                if response.status_code == 200:
-                    return self._token_of(response)
-                if not is_retryable(response.status_code) or attempt == self.max_retries:
-                    raise self._refusal(response)
-                problem, wait = f"HTTP {response.status_code}", retry_after(response, default=wait)
-            log.warning("Login with Amazon: %s, retry %d/%d in %.2fs", problem, attempt + 1, self.max_retries, wait)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
+        try:
+            response = send_with_retries(self._session, "POST", self.token_url, vendor="Login with Amazon",
+                                         timeout=self.timeout, max_retries=self.max_retries,
+                                         backoff_seconds=self.backoff_seconds, data=form,
+                                         headers={"Accept": "application/json"})
+        except RetriesExhausted as error:
+            raise LwaError(f"Login with Amazon unreachable: {error}", status=None) from None
+        if response.status_code != 200:
+            raise self._refusal(response)
+        return self._token_of(response)
 
     def _token_of(self, response: requests.Response) -> tuple[str, float]:
         try:

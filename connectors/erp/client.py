@@ -28,8 +28,6 @@ header to the configured host: never logged, never in a repr or error; redirects
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -37,10 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from connectors.erp.models import JournalBatch
-from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, Page, RetriesExhausted, VendorAPIError,
-                                   get_with_retries, is_retryable, path_of, retry_after)
-
-log = logging.getLogger(__name__)
+from connectors.http_retry import (Page, RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of,
+                                   send_with_retries)
 
 DEFAULT_BASE_URL = "https://erp.example.invalid/api/v1"
 BODY_EXCERPT_CHARS = 300
@@ -131,25 +127,12 @@ class ErpClient:
         """POST with the same retries as GET: safe because the ERP dedupes on the Idempotency-Key."""
         self._usable(url)
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
-        for attempt in range(self.max_retries + 1):
-            wait = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
-            try:
-                response = self._session.post(url, data=body, headers=headers, timeout=self.timeout,
-                                              allow_redirects=False)
-            except TRANSIENT_ERRORS as error:
-                if attempt == self.max_retries:
-                    raise ErpAPIError(f"POST {path_of(url)} still failing after {self.max_retries} retries "
-                                      f"({type(error).__name__})", status=None, path=path_of(url)) from None
-                problem = type(error).__name__
-            else:
-                if not is_retryable(response.status_code) or attempt == self.max_retries:
-                    return response
-                problem = f"HTTP {response.status_code}"
-                wait = retry_after(response, default=wait)
-            log.warning("ERP POST %s: %s, retry %d/%d in %.2fs", path_of(url), problem, attempt + 1,
-                        self.max_retries, wait)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
+        try:
+            return send_with_retries(self._session, "POST", url, vendor="ERP", timeout=self.timeout,
+                                     max_retries=self.max_retries, backoff_seconds=self.backoff_seconds,
+                                     data=body, headers=headers)
+        except RetriesExhausted as error:
+            raise ErpAPIError(str(error), status=None, path=path_of(url)) from None
 
     def _checked(self, response: requests.Response, method: str, url: str) -> requests.Response:
         status, path = response.status_code, path_of(url)

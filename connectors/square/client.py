@@ -24,8 +24,6 @@ repr or an error message, and redirects are not followed.
 """
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,10 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import (MAX_BACKOFF_SECONDS, TRANSIENT_ERRORS, RetriesExhausted, VendorAPIError,
-                                   get_with_retries, is_retryable, path_of, retry_after)
-
-log = logging.getLogger(__name__)
+from connectors.http_retry import RetriesExhausted, VendorAPIError, is_retryable, send_with_retries
 
 DEFAULT_BASE_URL = "https://connect.squareup.com"
 SQUARE_VERSION = "2026-07-15"  # the API version the models were written against (changelog: connect-logs/2026-07-15)
@@ -150,11 +145,10 @@ class SquareClient:
                  json_body: dict | None = None) -> requests.Response:
         url = f"{self.base_url}{path}"
         try:
-            if method == "GET":
-                response = get_with_retries(self._session, url, params, vendor="Square", timeout=self.timeout,
-                                            max_retries=self.max_retries, backoff_seconds=self.backoff_seconds)
-            else:
-                response = self._post_with_retries(url, json_body)
+            # the only POST is the orders search: a read, safe to repeat
+            response = send_with_retries(self._session, method, url, vendor="Square", timeout=self.timeout,
+                                         max_retries=self.max_retries, backoff_seconds=self.backoff_seconds,
+                                         params=params, json=json_body)
         except RetriesExhausted as error:
             raise SquareAPIError(str(error), status=None, path=path) from None
         status = response.status_code
@@ -176,27 +170,6 @@ class SquareClient:
         else:
             message = f"{method} {path} still failing after {self.max_retries} retries (HTTP {status}): {what}"
         raise SquareAPIError(message, status=status, path=path, body=body, category=category, code=code)
-
-    def _post_with_retries(self, url: str, body: dict | None) -> requests.Response:
-        """POST with the same backoff as get_with_retries (only for POSTs that read, like a search)."""
-        path = path_of(url)
-        for attempt in range(self.max_retries + 1):
-            wait = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** attempt)
-            try:
-                response = self._session.post(url, json=body, timeout=self.timeout, allow_redirects=False)
-            except TRANSIENT_ERRORS as error:
-                if attempt == self.max_retries:
-                    raise RetriesExhausted(f"POST {path} still failing after {self.max_retries} retries "
-                                           f"({type(error).__name__})") from None
-                problem = type(error).__name__
-            else:
-                if not is_retryable(response.status_code) or attempt == self.max_retries:
-                    return response
-                problem = f"HTTP {response.status_code}"
-                wait = retry_after(response, default=wait)
-            log.warning("Square POST %s: %s, retry %d/%d in %.2fs", path, problem, attempt + 1, self.max_retries, wait)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
 
     def _json(self, response: requests.Response, path: str) -> dict:
         try:
