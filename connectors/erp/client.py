@@ -17,7 +17,7 @@ The API (OData v4 flavour, as modern ERPs serve it):
 - Errors are `{"error": {"code": ..., "message": ...}}`; 401 for a bad token, 403 without the scope.
 
 An ERP is self-hosted: there is no public production endpoint, so `base_url` is required in
-production (suggested setting OMNIRECON_ERP_BASE_URL). The default, https://erp.example.invalid/api/v1,
+production (suggested setting ERP_BASE_URL). The default, https://erp.example.invalid/api/v1,
 is a reserved name that never resolves: a client left on it fails on its first request, before
 any network traffic, saying so.
 
@@ -113,7 +113,7 @@ class ErpClient:
     def _usable(self, url: str) -> None:
         if urlsplit(url).hostname and urlsplit(url).hostname.endswith(".invalid"):
             raise ErpAPIError("no ERP base URL configured: the ERP is self-hosted, pass base_url "
-                              "(e.g. from OMNIRECON_ERP_BASE_URL)", status=None, path=path_of(url))
+                              "(e.g. from ERP_BASE_URL)", status=None, path=path_of(url))
 
     def _get(self, url: str, params: dict | None) -> requests.Response:
         self._usable(url)

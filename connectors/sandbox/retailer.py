@@ -107,6 +107,7 @@ def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_
         api.start()
     env.update({"SHOPIFY_SHOP_URL": apis["shopify"].base_url, "STRIPE_BASE_URL": apis["stripe"].base_url,
                 "AMAZON_SP_API_BASE_URL": apis["amazon"].base_url, "AMAZON_LWA_TOKEN_URL": apis["amazon"].token_url,
-                "SQUARE_BASE_URL": apis["square"].base_url, "WMS_BASE_URL": apis["wms"].base_url, "ERP_BASE_URL": apis["erp"].base_url + "/api/v1"})
+                "SQUARE_BASE_URL": apis["square"].base_url, "WMS_BASE_URL": apis["wms"].base_url,
+                "ERP_BASE_URL": apis["erp"].base_url + "/api/v1"})
     manifest = write_manifest(world, folder / "ground_truth.json")
     return RunningSandbox(world, apis, env, inbox, manifest, dropped)
