@@ -123,6 +123,16 @@ class ChannelOrder:
     lines: list[SoldLine]
 
 
+@dataclass(frozen=True)
+class ReturnLink:
+    """A returned line as the canonical returns mart must link it: where it came back, what it takes back."""
+    channel: str  # where it was returned (pos for a store)
+    return_line_id: str
+    original_channel: str
+    original_order_id: str
+    original_order_line_id: str
+
+
 @dataclass
 class CardPayment:
     """A payment a PSP captures for a channel and later settles (or refunds)."""
@@ -177,6 +187,10 @@ class World:
     stock_movements: list[StockMovement] = field(default_factory=list)
     # ground truth of what each source serves: source -> stream -> records
     records: dict[str, dict[str, int]] = field(default_factory=dict)
+    # ground truth of the canonical marts: mart -> "<channel or provider>|<business date>" -> count and amount
+    canonical: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # every return line and the order line it takes back (possibly bought in another channel)
+    return_links: list[ReturnLink] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.customers:
@@ -205,6 +219,16 @@ class World:
 
     def local(self, day: date, at: time, time_zone: str) -> datetime:
         return datetime.combine(day, at, tzinfo=ZoneInfo(time_zone))
+
+    def tally(self, mart: str, group: str, business_date: date, amount: Decimal, count: int = 1) -> None:
+        """Add to what a canonical mart must hold for one channel (or provider) and business date.
+
+        Orders tally order_total, order_lines net_amount, payments gross_amount, returns refund_amount.
+        """
+        cell = self.canonical.setdefault(mart, {}).setdefault(f"{group}|{business_date.isoformat()}",
+                                                              {"count": 0, "amount": Decimal("0")})
+        cell["count"] += count
+        cell["amount"] += amount
 
     def count(self, source: str, stream: str, records: int) -> None:
         """Add to the ground-truth record count of one source's stream."""
