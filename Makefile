@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo dev test lock clean
+.PHONY: install demo dev test lock clean docs
 
 install: $(INSTALLED)
 
@@ -23,6 +23,11 @@ dev: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# dbt docs and Great Expectations Data Docs of the local warehouse, into .omnirecon/docs/{dbt,great_expectations}.
+# Needs the warehouse `make demo` builds: without it, it says so and stops.
+docs: install
+	@$(BIN)/python -m orchestration.data_quality.docs || { echo "make docs failed: without a local warehouse, run 'make demo' first"; exit 1; }
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -86,6 +86,13 @@ def ensure_raw_tables(warehouse, source: str = "shopify") -> None:
     warehouse.execute(_table_ddl(f"{module.SCHEMA}._landed_files", LANDED_FILES_COLUMNS))
 
 
+def ensure_every_raw_table(warehouse) -> None:
+    """Every source's raw tables, empty where nothing was loaded yet: a retailer without one of the
+    channels still builds the whole dbt project (its staging reads empty tables)."""
+    for source in {module.SCHEMA: source for source, module in RAW_SOURCES.items()}.values():
+        ensure_raw_tables(warehouse, source)
+
+
 def _cell(value):
     if value is None:
         return NULL
@@ -215,3 +222,11 @@ def _insert_new(warehouse, table: str, columns: dict[str, str], rows: list[dict]
         f"where not exists (select 1 from {table} t where t.{key} = i.{key})")
     warehouse.execute(f"drop table {scratch}")
     return warehouse.fetchall(f"select count(*) from {table}")[0][0] - before
+
+
+def replay_landing_zone(warehouse, landing) -> dict[str, LoadReport]:
+    """Load everything the landing zone holds into a warehouse, source by source: what rebuilding a
+    warehouse from scratch (or filling a second one) takes, without calling any channel API. Loading
+    is idempotent, so replaying into a warehouse that has some of it already adds only what it lacks."""
+    return {source: load_landed_files(warehouse, landing.files(source, suffix=""), source=source)
+            for source in RAW_SOURCES if (landing.root / source).is_dir()}

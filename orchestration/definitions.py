@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.adyen import definitions as adyen
 from orchestration.defs.amazon import definitions as amazon
 from orchestration.defs.bank import definitions as bank
+from orchestration.defs.data_quality import definitions as data_quality
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_TARGET, omnirecon_dbt
 from orchestration.defs.erp import definitions as erp
@@ -35,6 +36,7 @@ defs = Definitions.merge(
     marketplace.defs,
     bank.defs,
     webhooks.defs,
+    data_quality.defs,
     dbt.defs,
     finance.defs,
     Definitions(resources={

@@ -100,6 +100,8 @@ def run_demo(config: SandboxConfig) -> int:
     from dagster import DagsterInstance
 
     from connectors.warehouse import connect
+    from orchestration.canonical_truth import (canonical_figures, differences_in_canonical, render_canonical,
+                                               return_links, truth_return_links)
     from orchestration.reconciliation_summary import differences_from_truth, render, summarize
     from orchestration.source_counts import (differences_in_record_counts, raw_modules, raw_record_counts,
                                              render_record_counts, truth_by_schema)
@@ -121,11 +123,22 @@ def run_demo(config: SandboxConfig) -> int:
             summary = summarize(warehouse)
             diffs = differences_from_truth(warehouse, truth)
             counts = raw_record_counts(warehouse, raw_modules())
+            canonical = canonical_figures(warehouse)
+            links = return_links(warehouse)
     expected = truth_by_schema(truth["sources"])
     diffs += differences_in_record_counts(counts, expected)
+    world = sandbox.world.world
+    diffs += differences_in_canonical(canonical, world.canonical)
+    if links != truth_return_links(world):
+        diffs.append(f"returns: {len(links)} return links in the marts, {len(world.return_links)} in the sandbox")
     print()
     print("Records per source (raw tables) and in the sandbox:")
     print(render_record_counts(counts, expected))
+    print()
+    print("Canonical marts (all days):")
+    print(render_canonical(canonical))
+    print(f"  returns linked to their order line: {len(links)}, of which bought online and returned in a store: "
+          f"{sum(1 for link in links if link[0] == 'pos' and link[2] == 'shopify_web')}")
     print()
     print(render(summary))
     print()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
 from connectors.sandbox.amazon_api import FakeSellingPartnerAPI
@@ -62,9 +62,14 @@ class RunningSandbox:
         self.stop()
 
 
+def _plain(value):
+    """Manifest values: dataclasses (return links) as objects, Decimals and dates as text."""
+    return asdict(value) if is_dataclass(value) else str(value)
+
+
 def write_manifest(world: SandboxWorld, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(world.ground_truth, indent=2, sort_keys=True, default=str) + "\n")
+    path.write_text(json.dumps(world.ground_truth, indent=2, sort_keys=True, default=_plain) + "\n")
     return path
 
 

@@ -58,5 +58,6 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     channels["erp"] = erp.simulate(world)
     # the bank last: it receives every payout
     channels["bank"] = bank.simulate(world)
-    truth = {**web.ground_truth, "sources": world.records}
+    truth = {**web.ground_truth, "sources": world.records, "canonical": world.canonical,
+             "return_links": world.return_links}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -1,12 +1,15 @@
 """The dbt project, built for real on DuckDB and on PostgreSQL from the same raw data.
 
-One sandbox world is landed and loaded into both warehouses (with stale order versions, a payout
-re-extracted with an older status and a record that fails validation, so deduplication and the
-quarantine are exercised), `dbt build` runs on each, and then:
+The whole sandbox world (every channel) is pulled and dropped through Dagster into DuckDB, then a few
+hard Shopify cases are landed on top (stale order versions fetched later, a payout re-extracted with
+an older status, a record that fails validation), the landing zone is replayed into PostgreSQL, and
+`dbt build` runs on each. Then:
 
-- the canonical and finance marts are identical on the two warehouses: row counts, money sums
-  to the last decimal, and every row;
+- the canonical marts equal the sandbox's ground truth: counts and money sums per channel (or
+  provider) and business date, and every return linked to the order line it takes back;
+- every mart is identical on the two warehouses: row counts, money sums to the last decimal, every row;
 - both reconcile exactly as the sandbox's ground truth (matches, exceptions, settlement journals);
+- no mart holds an email, a name or an address in clear;
 - an inconsistent payout comes out as an unbalanced posting batch, never plugged, while dbt build
   itself still passes (the blocking gate lives in Dagster).
 """
@@ -15,10 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -29,14 +29,14 @@ import psycopg2
 import pytest
 
 from connectors.landing_zone import LandingZone
-from connectors.raw_load import load_landed_files
+from connectors.raw_load import load_landed_files, replay_landing_zone
 from connectors.sandbox.simulator import SandboxConfig, simulate
 from connectors.warehouse import connect
+from orchestration.canonical_truth import canonical_figures, differences_in_canonical, return_links, truth_return_links
 from orchestration.reconciliation_summary import differences_from_truth
+from tests.sandbox_raw import load_sandbox_raw, run_dbt
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-
-# Seed 9 has every case the marts must get right: order+amount matches, amount mismatches,
+# Seed 2 has every case the marts must get right: order+amount matches, amount mismatches,
 # refunds without an order, captures never paid out, and payout adjustments.
 CONFIG = SandboxConfig(seed=2, start_date=date(2026, 11, 2), days=3, orders_per_day=25, anomaly_rate=0.15)
 WORLD = simulate(CONFIG)
@@ -44,10 +44,11 @@ TRUTH = WORLD.ground_truth
 
 # mart -> (key column, money columns)
 MARTS: dict[str, tuple[str, list[str]]] = {
-    "orders": ("order_id", ["gross_sales", "discount_total", "shipping_total", "tax_total", "order_total",
-                            "refunded_total"]),
-    "order_lines": ("order_line_id", ["unit_price", "gross_amount", "discount_amount", "tax_amount", "net_amount"]),
-    "payments": ("payment_id", ["gross_amount", "fee_amount", "net_amount"]),
+    "orders": ("order_key", ["gross_sales", "discount_total", "shipping_total", "tax_total", "order_total",
+                             "refunded_total", "order_total_functional"]),
+    "order_lines": ("order_line_key", ["unit_price", "gross_amount", "discount_amount", "tax_amount", "net_amount"]),
+    "payments": ("payment_key", ["gross_amount", "fee_amount", "net_amount", "net_amount_functional"]),
+    "returns": ("return_line_key", ["refund_amount"]),
     "settlement_lines": ("settlement_line_id", ["gross_amount", "fee_amount", "net_amount"]),
     "settlement_matches": ("match_id", ["settlement_amount", "payment_amount", "variance"]),
     "reconciliation_exceptions": ("exception_id", ["amount"]),
@@ -71,63 +72,35 @@ def _stale_order_version(order: dict) -> dict:
     return stale
 
 
-def _land(landing: LandingZone) -> list[Path]:
+def _land_hard_cases(landing: LandingZone) -> list[Path]:
+    """Shopify data the pulls never show in one go: versions and statuses that arrive out of order."""
     store = WORLD.store
-    fetched = datetime(2026, 11, 6, 6, 0, tzinfo=timezone.utc)
+    fetched = datetime.now(timezone.utc) + timedelta(hours=1)  # after the pulls
     refunded = [o for o in store.orders if o["refunds"]][:3]
     bad_order = copy.deepcopy(store.orders[0])
     bad_order["id"] = 1
     bad_order["total_price"] = "twelve dollars"
     in_transit = [{**p, "status": "in_transit"} for p in store.payouts]
     return [
-        landing.land("shopify", "orders", "2026-11-02", store.orders + [bad_order], extracted_at=fetched),
+        landing.land("shopify", "orders", "2026-11-02", [bad_order], extracted_at=fetched),
         # Older versions fetched LATER (a replayed page): the version, not the fetch time, decides.
         landing.land("shopify", "orders", "2026-11-02", [_stale_order_version(o) for o in refunded],
-                     extracted_at=fetched + timedelta(hours=1), page=1),
-        landing.land("shopify", "transactions", "2026-11-02",
-                     [t for ts in store.transactions.values() for t in ts], extracted_at=fetched),
+                     extracted_at=fetched, page=1),
         # A payout seen in transit first, then paid: the latest fetch wins.
-        landing.land("shopify", "payouts", "2026-11-02", in_transit, extracted_at=fetched - timedelta(days=1)),
-        landing.land("shopify", "payouts", "2026-11-02", store.payouts, extracted_at=fetched),
-        landing.land("shopify", "balance_transactions", "2026-11-02", store.balance_transactions,
-                     extracted_at=fetched),
+        landing.land("shopify", "payouts", "2026-11-02", in_transit, extracted_at=fetched - timedelta(days=30)),
     ]
-
-
-def _load(target: str, files: list[Path]) -> None:
-    with connect(target) as warehouse:
-        report = load_landed_files(warehouse, files)
-    assert report.quarantined == 1
 
 
 # ---- dbt ----------------------------------------------------------------------------------------
 
-def dbt_build(target: str, work: Path, env: dict[str, str]) -> dict[str, dict]:
-    """`dbt build` in a subprocess (dbt-duckdb keeps its file open for the life of the process that
-    ran it); returns run_results by node id, failing the test on any error or failed test."""
-    work.mkdir(parents=True, exist_ok=True)
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt) if dbt.exists() else "dbt", "build",
-               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target", target,
-               "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-               "--vars", json.dumps({"payout_delay_days": 1})]
-    run = subprocess.run(command, env={**os.environ, **env}, cwd=work, capture_output=True, text=True)
-    results_file = work / "target" / "run_results.json"
-    if not results_file.exists():
-        pytest.fail(f"dbt build on {target} did not run:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}")
-    results = {r["unique_id"]: r for r in json.loads(results_file.read_text())["results"]}
-    failed = [f"{node}: {r['status']}: {r['message']}" for node, r in results.items()
-              if r["status"] in ("error", "fail", "runtime error")]
-    assert run.returncode == 0 and not failed, "\n".join(failed) or run.stdout[-4000:]
-    return results
-
-
 @pytest.fixture(scope="module")
 def warehouses(postgres_server, tmp_path_factory):
-    """Both warehouses loaded from the same landing files and built; yields how to reach each."""
+    """Both warehouses loaded from the same landing zone and built; yields how to reach each."""
     work = tmp_path_factory.mktemp("dbt")
-    files = _land(LandingZone(work / "landing"))
-    duckdb_path = work / "warehouse.duckdb"
+    world, duckdb_path = load_sandbox_raw(CONFIG, work / "home")
+    landing = LandingZone(work / "home" / "landing")
+    with connect(str(duckdb_path)) as warehouse:
+        assert load_landed_files(warehouse, _land_hard_cases(landing)).quarantined == 1
     pg_name = f"omnirecon_dbt_{uuid.uuid4().hex[:10]}"
     pg = {"host": postgres_server["host"], "port": postgres_server["port"], "user": postgres_server["user"]}
     admin = psycopg2.connect(**pg, dbname="postgres")
@@ -136,15 +109,16 @@ def warehouses(postgres_server, tmp_path_factory):
         cur.execute(f"create database {pg_name}")
     try:
         pg_dsn = f"postgresql://{pg['user']}@{pg['host']}:{pg['port']}/{pg_name}"
-        _load(str(duckdb_path), files)
-        _load(pg_dsn, files)
+        with connect(pg_dsn) as warehouse:
+            replay_landing_zone(warehouse, landing)
+        build = ["build", "--vars", json.dumps({"payout_delay_days": 1})]
         results = {
-            "duckdb": dbt_build("duckdb", work / "duckdb", {"OMNIRECON_DUCKDB_PATH": str(duckdb_path)}),
-            "postgres": dbt_build("postgres", work / "postgres", {
+            "duckdb": run_dbt(build, duckdb_path, work / "duckdb"),
+            "postgres": run_dbt(build, None, work / "postgres", target="postgres", env={
                 "OMNIRECON_PG_HOST": pg["host"], "OMNIRECON_PG_PORT": str(pg["port"]), "OMNIRECON_PG_USER": pg["user"],
                 "OMNIRECON_PG_PASSWORD": "", "OMNIRECON_PG_DBNAME": pg_name, "OMNIRECON_PG_SCHEMA": "public"}),
         }
-        yield {"work": work, "duckdb": str(duckdb_path), "postgres": pg_dsn, "results": results}
+        yield {"work": work, "world": world, "duckdb": str(duckdb_path), "postgres": pg_dsn, "results": results}
     finally:
         with admin.cursor() as cur:
             cur.execute(f"drop database if exists {pg_name} with (force)")
@@ -217,10 +191,13 @@ def test_marts_reconcile_exactly_as_the_sandbox_truth(warehouses, target):
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
 def test_staging_keeps_the_latest_version_and_no_email(warehouses, target):
     db = warehouses[target]
-    assert _query(db, "select count(*), count(distinct order_id) from marts.orders")[0] == (len(WORLD.store.orders),) * 2
+    web = "channel_id = 'shopify_web'"
+    assert _query(db, f"select count(*), count(distinct order_id) from marts.orders where {web}")[0] == \
+        (len(WORLD.store.orders),) * 2
     # The stale versions' extra lines belong to superseded order versions.
-    assert _query(db, "select count(*) from marts.order_lines where order_line_id like '99%'")[0][0] == 0
-    assert _query(db, "select count(*) from marts.order_lines")[0][0] == sum(len(o["line_items"]) for o in WORLD.store.orders)
+    assert _query(db, f"select count(*) from marts.order_lines where {web} and order_line_id like '99%'")[0][0] == 0
+    assert _query(db, f"select count(*) from marts.order_lines where {web}")[0][0] == \
+        sum(len(o["line_items"]) for o in WORLD.store.orders)
     statuses = {s for (s,) in _query(db, "select distinct payout_status from staging.stg_shopify__payouts")}
     assert statuses == {"paid"}
     assert _query(db, "select count(*) from staging.stg_shopify__quarantine")[0][0] == 1
@@ -228,8 +205,36 @@ def test_staging_keeps_the_latest_version_and_no_email(warehouses, target):
                          "where table_schema in ('staging', 'intermediate', 'marts') and lower(column_name) like '%email%'")
     assert columns == []
     emails = {o["email"].strip().lower() for o in WORLD.store.orders}
-    keys = {k for (k,) in _query(db, "select distinct customer_key from marts.orders")}
+    keys = {k for (k,) in _query(db, f"select distinct customer_key from marts.orders where {web}")}
     assert keys == {hashlib.md5(e.encode()).hexdigest() for e in emails}
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_canonical_marts_equal_the_sandbox_truth_for_every_channel(warehouses, target):
+    world = warehouses["world"].world
+    assert {key.split("|")[0] for key in world.canonical["orders"]} == {
+        "shopify_web", "amazon", "marketplace_bazaarly", "pos"}, "every channel must have orders to compare"
+    with connect(warehouses[target]) as warehouse:
+        assert differences_in_canonical(canonical_figures(warehouse), world.canonical) == []
+        links = return_links(warehouse)
+    assert any(link[0] == "pos" and link[2] == "shopify_web" for link in links), "no web order returned in a store"
+    assert links == truth_return_links(world)
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_no_mart_holds_an_email_a_name_or_an_address_in_clear(warehouses, target):
+    db = warehouses[target]
+    columns = _query(db, "select table_name, column_name, data_type from information_schema.columns "
+                         "where table_schema = 'marts'")
+    assert not [c for _, c, _ in columns if any(word in c.lower() for word in ("email", "name", "address", "phone"))
+                and c.lower() not in ("channel_name", "account_name")]
+    world = warehouses["world"].world
+    clear = {c.email for c in world.customers} | {c.name for c in world.customers}
+    for table, column, data_type in columns:
+        if "char" in data_type.lower() or data_type.lower() in ("text", "varchar", "string"):
+            values = {v for (v,) in _query(db, f'select distinct "{column}" from marts.{table}') if v}
+            assert not values & clear, f"{table}.{column}"
+            assert not [v for v in values if "@" in v], f"{table}.{column}"
 
 
 def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(warehouses):
@@ -243,7 +248,7 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     with duckdb.connect(str(path)) as conn:
         conn.execute("update raw_shopify.payouts set amount = ? where id = ?", [str(stated), payout["id"]])
 
-    results = dbt_build("duckdb", work, {"OMNIRECON_DUCKDB_PATH": str(path)})
+    results = run_dbt(["build", "--vars", json.dumps({"payout_delay_days": 1})], path, work)
 
     tie_out = [r["status"] for node, r in results.items() if node.endswith(".assert_payout_ties_out_to_its_lines")]
     assert tie_out == ["warn"]

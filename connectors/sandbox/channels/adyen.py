@@ -22,7 +22,10 @@ Batch numbers count days since the merchant account opened (2024-01-01), so a ba
 number whatever window is simulated. At world.malformed_rate a transaction or fee row is written
 malformed (an amount with a currency sign, or a day-first date): the parser quarantines it, and
 its neighbours still load. Ground truth: world.records["adyen"]["settlement_details"] counts the
-well-formed rows, ["_quarantine"] the malformed ones.
+well-formed rows, ["_quarantine"] the malformed ones. The canonical payment events of these card
+payments are the stores' Square tenders and refunds (provider adyen, provider_reference the PSP
+reference): the POS simulation tallies them where it creates them (world.tally "payments"); Adyen's
+settlement lines feed settlement matching, not the payments mart, so nothing is tallied here.
 """
 from __future__ import annotations
 

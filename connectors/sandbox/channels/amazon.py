@@ -33,7 +33,17 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.sandbox.world import WAREHOUSE, ChannelOrder, Deposit, SoldLine, StockMovement, World, cents, money
+from connectors.sandbox.world import (
+    WAREHOUSE,
+    ChannelOrder,
+    Deposit,
+    ReturnLink,
+    SoldLine,
+    StockMovement,
+    World,
+    cents,
+    money,
+)
 
 CHANNEL = "amazon"
 SOURCE = "amazon"
@@ -162,6 +172,7 @@ class _Simulation:
         last = settlements[-1]
         inbox = {f"{last.settlement_id}.txt": documents[reports[-1]["reportDocumentId"]]}
         self._register(settlements)
+        self._tally(settlements)
         return AmazonSandbox(self.orders, self.items, reports, documents, settlements, inbox)
 
     # ---- orders -----------------------------------------------------------------------------
@@ -325,6 +336,57 @@ class _Simulation:
                     currency=settlement.currency,
                     value_date=settlement.deposit_at.astimezone(ZoneInfo(TIME_ZONE)).date(),
                     bank_reference=f"AMAZON.COM SERVICES LLC SETTLEMENT {settlement.settlement_id}"))
+
+
+    # ---- ground truth of the canonical marts ---------------------------------------------------
+    def _business_date(self, moment: datetime) -> date:
+        return moment.astimezone(ZoneInfo(TIME_ZONE)).date()
+
+    def _tally(self, settlements: list[Settlement]) -> None:
+        """What int_amazon__* must hold, counted the way the models count what the sandbox serves.
+
+        Orders and lines: every order the Orders API serves (a cancelled one too, financial_status
+        voided), dated by PurchaseDate; order_total = items + shipping + tax, a line's net = ItemPrice +
+        ItemTax. Payments and returns come from the settlement report rows that parse (a malformed row
+        is quarantined, so its amount reaches no event): one event per order transaction (gross = its
+        ItemPrice rows), one fee per other-transaction row (gross 0), one payout per settlement (gross =
+        -total); one returned line per refunded item (refund = -its ItemPrice rows), linked to the item.
+        """
+        world = self.world
+        for order in self.orders:
+            ordered = self._business_date(datetime.fromisoformat(order["PurchaseDate"].replace("Z", "+00:00")))
+            items = self.items[order["AmazonOrderId"]]
+            total = Decimal("0")
+            for item in items:
+                net = Decimal(item["ItemPrice"]["Amount"]) + Decimal(item["ItemTax"]["Amount"])
+                world.tally("order_lines", CHANNEL, ordered, net)
+                total += net + Decimal(item["ShippingPrice"]["Amount"])
+            world.tally("orders", CHANNEL, ordered, total)
+
+        events: dict[tuple, dict] = {}
+        refunds: dict[tuple, dict] = {}
+        for settlement in settlements:
+            parsed = [line for line in settlement.lines if not line.malformed]
+            for number, line in enumerate(parsed):
+                gross = line.amount if line.amount_type == "ItemPrice" else Decimal("0")
+                if line.order_id:
+                    key = (settlement.settlement_id, line.transaction_type, line.order_id,
+                           line.adjustment_id or line.shipment_id)
+                else:
+                    key = (settlement.settlement_id, number)
+                event = events.setdefault(key, {"at": line.posted_at, "gross": Decimal("0")})
+                event["gross"] += gross
+                if line.transaction_type == "Refund" and line.order_item_code:
+                    key = (line.adjustment_id, line.order_id, line.order_item_code)
+                    refund = refunds.setdefault(key, {"at": line.posted_at, "amount": Decimal("0")})
+                    refund["amount"] -= gross
+            if parsed and settlement.total:
+                world.tally("payments", CHANNEL, self._business_date(settlement.deposit_at), -settlement.total)
+        for event in events.values():
+            world.tally("payments", CHANNEL, self._business_date(event["at"]), event["gross"])
+        for (adjustment_id, order_id, item_id), refund in refunds.items():
+            world.tally("returns", CHANNEL, self._business_date(refund["at"]), refund["amount"])
+            world.return_links.append(ReturnLink(CHANNEL, f"{adjustment_id}:{item_id}", CHANNEL, order_id, item_id))
 
 
 def _referral_fee(line: dict) -> Decimal:

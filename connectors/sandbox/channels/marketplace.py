@@ -24,7 +24,16 @@ from pathlib import Path
 
 from connectors.marketplace.raw_tables import source_name
 from connectors.marketplace.settlement_file import Mapping, load_mapping
-from connectors.sandbox.world import WAREHOUSE, ChannelOrder, Deposit, SoldLine, StockMovement, World, cents
+from connectors.sandbox.world import (
+    WAREHOUSE,
+    ChannelOrder,
+    Deposit,
+    ReturnLink,
+    SoldLine,
+    StockMovement,
+    World,
+    cents,
+)
 
 MARKETPLACE = "bazaarly"
 CHANNEL = source_name(MARKETPLACE)  # marketplace_bazaarly
@@ -91,6 +100,7 @@ class _Simulation:
         for settlement in sandbox.settlements:
             self._close(settlement)
         self._count(sandbox)
+        self._tally(sandbox)
         return sandbox
 
     def _order(self, day: date) -> None:
@@ -170,6 +180,48 @@ class _Simulation:
             "net_by_settlement": {s.settlement_id: format(s.net, "f") for s in sandbox.settlements},
             "malformed_rows": bad,
         }
+
+
+    def _tally(self, sandbox: MarketplaceSandbox) -> None:
+        """What int_marketplace__* must hold, counted the way the models count the files' rows that parse.
+
+        A malformed row is quarantined at load, so it reaches no order, line, payment or return. Orders and
+        lines come from the sale rows (an order per order id, a line per order and SKU, net = amount, dated
+        by the posting date); payments are, per settlement, one sale and one refund event per order (gross =
+        its sale or refund rows; the commission and label rows are fees: a positive one goes with the
+        refund), one event per row about no order (advertising gross 0, adjustment its amount, the
+        Disbursement -amount); returns are the refund rows (refund = -amount), each linked to order:sku.
+        """
+        world = self.world
+        orders: dict[str, dict] = {}
+        events: dict[tuple, dict] = {}
+        for settlement in sandbox.settlements:
+            for index, row in enumerate(settlement.rows):
+                if row.malformed:
+                    continue
+                line_number = index + 2  # the header is line 1
+                if row.line_type == "sale":
+                    order = orders.setdefault(row.order_id, {"date": row.posted_date, "amount": Decimal("0")})
+                    order["amount"] += row.amount
+                    world.tally("order_lines", CHANNEL, order["date"], row.amount)
+                if row.line_type == "refund":
+                    world.tally("returns", CHANNEL, row.posted_date, -row.amount)
+                    world.return_links.append(ReturnLink(CHANNEL, f"{settlement.settlement_id}:{line_number}", CHANNEL,
+                                                         row.order_id, f"{row.order_id}:{row.sku}"))
+                if row.order_id and row.line_type in ("sale", "refund", "commission", "shipping_fee"):
+                    side = row.line_type if row.line_type in ("sale", "refund") else (
+                        "refund" if row.amount > 0 else "sale")
+                    key = (settlement.settlement_id, side, row.order_id)
+                    gross = row.amount if row.line_type in ("sale", "refund") else Decimal("0")
+                else:
+                    key = (settlement.settlement_id, line_number)
+                    gross = {"payout": -row.amount, "adjustment": row.amount}.get(row.line_type, Decimal("0"))
+                event = events.setdefault(key, {"date": row.posted_date, "gross": Decimal("0")})
+                event["gross"] += gross
+        for order in orders.values():
+            world.tally("orders", CHANNEL, order["date"], order["amount"])
+        for event in events.values():
+            world.tally("payments", CHANNEL, event["date"], event["gross"])
 
 
 def simulate(world: World, mapping: Mapping | str = MARKETPLACE) -> MarketplaceSandbox:

@@ -25,7 +25,17 @@ Each store closes one register a day; its Z report (connectors/square/z_report.p
 store-day's tickets, and drop_files writes it into `<inbox>/pos_z_reports/`. At
 world.malformed_rate a Z report row is written malformed (quarantined on load).
 
-Ground truth: world.count("square", table, n) for every raw_square table, and "_quarantine".
+Ground truth: world.count("square", table, n) for every raw_square table, and "_quarantine"; and the
+canonical marts as the int_pos__* dbt models must hold them (world.tally, world.return_links), every
+business date the store's local date:
+- orders / order_lines (group "pos"): each sale ticket at its order_total (gross - discount + tax; tips
+  are not sales) on the date it was rung up, each sold line at its net_amount. Return tickets are not orders;
+- payments (group = provider: "adyen" for card tenders, "store_cash", "gift_card"): one event per tender
+  at its gross including the tip (the customer paid it), on the tender's date; one negative event per
+  refund, on the refund's date;
+- returns (group "pos"): each returned line at its total (merchandise less its discount, plus tax) on
+  the date it was refunded, and a ReturnLink to the POS order line or the web order line it takes back
+  (a web order's line id travels in the return line's source_line_item_uid, with no source_order_id).
 """
 from __future__ import annotations
 
@@ -38,8 +48,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.sandbox.world import (CardPayment, ChannelOrder, Location, SoldLine, StockMovement, World, cents,
-                                      money)
+from connectors.sandbox.world import (CardPayment, ChannelOrder, Location, ReturnLink, SoldLine, StockMovement, World,
+                                      cents, money)
 
 SOURCE = "square"
 CHANNEL = "pos"
@@ -58,6 +68,8 @@ OPENS, CLOSES = time(10), time(20)
 SQUARE_PRODUCT = "SQUARE_POS"
 Z_SECTIONS = ("Sales", "Tenders", "Refunds", "Cash Drawer", "Counts")
 TENDER_LABELS = {"card": "Card", "cash": "Cash", "gift_card": "Gift Card"}
+# tender method -> the canonical payment provider (card tenders run on Adyen's terminals)
+PROVIDERS = {"card": "adyen", "cash": "store_cash", "gift_card": "gift_card"}
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _UPPER = string.ascii_uppercase + string.digits
 
@@ -230,6 +242,10 @@ class _Simulation:
             order["customer_id"] = customer_id
         self.orders.append(order)
         self.sold[store.code].append(order)
+        day = self._business_date(store, at)
+        self.world.tally("orders", CHANNEL, day, due)
+        for line in sold_lines:
+            self.world.tally("order_lines", CHANNEL, day, line.unit_price * line.quantity - line.discount + line.tax)
         self.world.orders.append(ChannelOrder(CHANNEL, order_id, receipt, store.code,
                                               customer.customer_no if customer else None,
                                               at.astimezone(timezone.utc), self.currency, sold_lines))
@@ -295,6 +311,7 @@ class _Simulation:
         if customer_id:
             payment["customer_id"] = tender["customer_id"] = customer_id
         self.payments[payment_id] = payment
+        self.world.tally("payments", PROVIDERS[method], self._business_date(store, at), total)
         return tender
 
     def _note_for(self, amount: Decimal) -> Decimal:
@@ -341,7 +358,8 @@ class _Simulation:
         self.returned_web.add(web.order_id)
         lines = web.lines if len(web.lines) == 1 or self.rng.random() < 0.5 else self.rng.sample(web.lines, 1)
         catalog = {item.sku: item for item in self.world.catalog}
-        returned = [(None, catalog[line.sku].title if line.sku in catalog else line.sku, line.sku,
+        # Square has no source order here: the web order's line id rides in source_line_item_uid.
+        returned = [(line.line_id, catalog[line.sku].title if line.sku in catalog else line.sku, line.sku,
                      self._catalog_id(line.sku), line.quantity, line.unit_price, line.discount, line.tax)
                     for line in lines]
         metadata = {"returned_channel": web.channel, "returned_order_id": str(web.order_id),
@@ -390,7 +408,24 @@ class _Simulation:
         if metadata:
             order["metadata"] = metadata
         self.orders.append(order)
+        self._tally_return(store, order, source_order_id, metadata)
         return order
+
+    def _tally_return(self, store: Location, order: dict, source_order_id: str | None, metadata: dict | None) -> None:
+        """Each returned line, refunded when the return ticket closes, and the order line it takes back."""
+        refunded_on = self._business_date(store, datetime.fromisoformat(order["closed_at"]))
+        for item in order["returns"][0]["return_line_items"]:
+            self.world.tally("returns", CHANNEL, refunded_on, Decimal(item["total_money"]["amount"]) / 100)
+            if source_order_id:
+                original = (CHANNEL, source_order_id, f"{source_order_id}/{item['source_line_item_uid']}")
+            else:
+                original = (metadata["returned_channel"], metadata["returned_order_id"], item["source_line_item_uid"])
+            self.world.return_links.append(ReturnLink(CHANNEL, f"{order['id']}/{item['uid']}", *original))
+
+    @staticmethod
+    def _business_date(store: Location, moment: datetime) -> date:
+        """The store's local calendar date of an instant: every POS business date is the store's."""
+        return moment.astimezone(ZoneInfo(store.time_zone)).date()
 
     def _refund(self, store: Location, order: dict, at: datetime, amount: Decimal, payment: dict | None,
                 method: str) -> None:
@@ -425,6 +460,8 @@ class _Simulation:
         else:  # back onto the gift card
             refund["destination_type"] = "CARD"
         self.refunds.append(refund)
+        provider = PROVIDERS[{"THIRD_PARTY_CARD": "card", "CASH": "cash"}.get(method, "gift_card")]
+        self.world.tally("payments", provider, self._business_date(store, moment), -amount)
 
     # ---- the Z report ------------------------------------------------------------------------
     def _z_report(self, store: Location, day: date, tickets: list[dict]) -> ZReport:

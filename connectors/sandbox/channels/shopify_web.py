@@ -19,8 +19,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.shopify_api import ShopifyStore
-from connectors.sandbox.world import (CENT, WAREHOUSE, CardPayment, ChannelOrder, Deposit, SoldLine, StockMovement,
-                                      World, cents, money)
+from connectors.sandbox.world import (CENT, WAREHOUSE, CardPayment, ChannelOrder, Deposit, ReturnLink, SoldLine,
+                                      StockMovement, World, cents, money)
 
 CHANNEL = "shopify_web"
 STRIPE_SHARE = 0.15  # orders paid through Stripe as Shopify's external gateway
@@ -245,6 +245,7 @@ class _Simulation:
                 world.stock_movements.append(StockMovement(
                     sku=li["sku"], location=WAREHOUSE.code, kind="ship", quantity=-li["quantity"],
                     at=created + timedelta(hours=2), reference=str(order["id"])))
+            self._tally(order)
             del order["_stripe_charge"]
         for payout in self.store.payouts:
             world.deposits.append(Deposit(
@@ -261,6 +262,26 @@ class _Simulation:
             "balance_transactions": len(self.store.balance_transactions),
         }.items():
             world.count("shopify", table, records)
+
+    def _tally(self, order: dict) -> None:
+        """What the canonical marts must hold for this order (orders, lines, payments, returns)."""
+        world, day = self.world, self._business_date
+        world.tally("orders", CHANNEL, day(datetime.fromisoformat(order["created_at"])), Decimal(order["total_price"]))
+        for li in order["line_items"]:
+            net = Decimal(li["price"]) * li["quantity"] - Decimal(li["total_discount"]) + Decimal(li["tax_lines"][0]["price"])
+            world.tally("order_lines", CHANNEL, day(datetime.fromisoformat(order["created_at"])), net)
+        if not order["_stripe_charge"]:  # Stripe's own records are those orders' payment events
+            for txn in self.store.transactions[order["id"]]:
+                amount = Decimal(txn["amount"])
+                world.tally("payments", "shopify_payments", day(datetime.fromisoformat(txn["processed_at"])),
+                            -amount if txn["kind"] == "refund" else amount)
+        for refund in order["refunds"]:
+            refunded = day(datetime.fromisoformat(refund["processed_at"]))
+            for line in refund["refund_line_items"]:
+                world.tally("returns", CHANNEL, refunded,
+                            Decimal(line["subtotal_set"]["shop_money"]["amount"]) + Decimal(str(line["total_tax"])))
+                world.return_links.append(ReturnLink(CHANNEL, str(line["id"]), CHANNEL, str(order["id"]),
+                                                     str(line["line_item_id"])))
 
     # ---- settlement ---------------------------------------------------------------------
     def _settles_in_window(self, at: datetime) -> bool:

@@ -25,6 +25,8 @@ Payouts arriving inside the window are `paid` and reach the bank (world.deposits
 Ground truth (world.records["stripe"]) counts what pulling every business day of the window
 with connectors/stripe/daily_pull.py lands: charges, refunds and disputes created in the window,
 payouts arriving in the window and their balance transactions, and the disputes' transactions.
+The canonical payments truth (world.tally("payments", "stripe", ...)) counts the same objects as
+payment events: every charge a capture, every refund, every dispute transaction, every payout.
 """
 from __future__ import annotations
 
@@ -245,6 +247,30 @@ class _Simulation:
         }
         for table, n in counts.items():
             self.world.count(PSP, table, n)
+        self.tally_payments(created_in_window, arriving, disputes)
+
+    def tally_payments(self, created_in_window, arriving: set[str], disputes: list[dict]) -> None:
+        """The canonical payments mart's truth for provider 'stripe', as int_stripe__payments counts what
+        the pulls land: a capture per charge, a refund per refund, a chargeback per dispute balance
+        transaction (a reinstatement is a chargeback_reversal), a payout per payout arriving in the
+        window (gross -amount, dated when created). Signed from the retailer's side; business dates are
+        the legal entity's (the account's time zone)."""
+        entity_zone = ZoneInfo(self.world.legal_entities[0].time_zone)
+
+        def tally(created: int, minor: int) -> None:
+            day = datetime.fromtimestamp(created, entity_zone).date()
+            self.world.tally("payments", PSP, day, to_major(minor, self.currency))
+
+        for charge in created_in_window(self.sandbox.charges):
+            tally(charge["created"], charge["amount_captured"])
+        for refund in created_in_window(self.sandbox.refunds):
+            tally(refund["created"], -refund["amount"])
+        for dispute in disputes:
+            for txn in dispute["balance_transactions"]:
+                tally(txn["created"], txn["amount"])
+        for payout in self.sandbox.payouts:
+            if payout["id"] in arriving:
+                tally(payout["created"], -payout["amount"])
 
 
 def simulate(world: World, *, dispute_rate: float = DISPUTE_RATE) -> StripeSandbox:

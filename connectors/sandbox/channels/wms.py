@@ -24,6 +24,9 @@ value), which the parser quarantines. Ground truth: world.count("wms", "movement
 "inventory_snapshots" | "inventory_levels" | "_quarantine", n), where "movements" counts the events
 of the window's business days in the legal entity's time zone (what pulling those days with
 pull_business_day(time_zone=<entity zone>) lands); the feed also serves the few that occur after.
+The canonical inventory marts' truth: world.tally("inventory_movements", location, business date in the
+location's zone, units) per landed event, and world.tally("inventory_positions", location, business
+date, on_hand) per snapshot row that parses; `end_of_day_on_hand` holds every (day, location, sku).
 """
 from __future__ import annotations
 
@@ -31,7 +34,9 @@ import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from connectors.sandbox.world import CATALOG, STORES, WAREHOUSE, StockMovement, World
 from connectors.wms.snapshot_file import INBOX_FOLDER, QUANTITY_COLUMNS, file_name
@@ -189,11 +194,25 @@ def simulate(world: World) -> WmsSandbox:
                        **{column: getattr(s, column) for column in QUANTITY_COLUMNS}}
                       for s in sandbox.snapshots if s.business_date == last_day]
 
+    _tally(world, sandbox)
     world.count(SOURCE, "movements", len(sandbox.events_in_window(world)))
     world.count(SOURCE, "inventory_snapshots", len(sandbox.snapshots) - len(sandbox.malformed))
     world.count(SOURCE, "_quarantine", len(sandbox.malformed))
     world.count(SOURCE, "inventory_levels", len(sandbox.levels))
     return sandbox
+
+
+def _tally(world: World, sandbox: WmsSandbox) -> None:
+    """What the inventory marts must hold. inventory_movements: the events the window's pulls land, per
+    location and business date in the location's zone, amount = net units. inventory_positions: the
+    snapshot rows that parse (a malformed one is quarantined), amount = on_hand."""
+    for event in sandbox.events_in_window(world):
+        zone = ZoneInfo(world.location(event["location"]).time_zone)
+        day = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).astimezone(zone).date()
+        world.tally("inventory_movements", event["location"], day, Decimal(event["quantity"]))
+    for line in sandbox.snapshots:
+        if (line.business_date, line.location, line.sku) not in sandbox.malformed:
+            world.tally("inventory_positions", line.location, line.business_date, Decimal(line.on_hand))
 
 
 def _opening_stock(world: World, rng, movements: list[StockMovement]) -> dict[tuple[str, str], int]:

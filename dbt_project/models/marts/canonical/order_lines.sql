@@ -1,22 +1,37 @@
+-- Every channel's order lines (int_<channel>__order_lines), keyed across channels, with their
+-- order's location and business date.
 with
 
 lines as (
 
-    select * from {{ ref('stg_shopify__order_line_items') }}
+    {{ union_contributors('order_lines') }}
+
+),
+
+orders as (
+
+    select order_key, location_id, business_date from {{ ref('orders') }}
 
 )
 
 select
-    order_line_id,
-    order_id,
-    sku,
-    quantity,
-    {{ as_money('unit_price') }} as unit_price,
-    {{ as_money('unit_price * quantity') }} as gross_amount,
-    {{ as_money('coalesce(discount_amount, 0)') }} as discount_amount,
-    {{ as_money('coalesce(tax_amount, 0)') }} as tax_amount,
-    -- Prices are tax-exclusive in this shop, so the line's total adds its tax.
-    {{ as_money('unit_price * quantity - coalesce(discount_amount, 0) + coalesce(tax_amount, 0)') }} as net_amount,
-    'shopify:order:' || order_id as correlation_id
+    lines.channel_id || ':' || lines.order_line_id as order_line_key,
+    lines.channel_id || ':' || lines.order_id as order_key,
+    lines.order_line_id,
+    lines.order_id,
+    lines.channel_id,
+    orders.location_id,
+    orders.business_date,
+    lines.sku,
+    lines.quantity,
+    lines.unit_price,
+    lines.gross_amount,
+    lines.discount_amount,
+    lines.tax_amount,
+    lines.net_amount,
+    lines.currency,
+    lines.correlation_id
 
 from lines
+left join orders
+    on orders.order_key = lines.channel_id || ':' || lines.order_id

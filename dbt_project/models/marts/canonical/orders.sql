@@ -1,52 +1,52 @@
+-- Every channel's orders (int_<channel>__orders), keyed across channels, with functional-currency totals.
 with
 
 orders as (
 
-    select * from {{ ref('stg_shopify__orders') }}
+    {{ union_contributors('orders') }}
 
 ),
 
-line_totals as (
+entities as (
 
-    select * from {{ ref('int_shopify__order_line_totals') }}
-
-),
-
-refund_totals as (
-
-    select * from {{ ref('int_shopify__order_refund_totals') }}
+    select legal_entity_id, functional_currency from {{ ref('legal_entities') }}
 
 ),
 
-sales_channel as (
+converted as (
 
-    select * from {{ ref('int_shopify__sales_channel') }}
+    select
+        orders.*,
+        entities.functional_currency,
+        {{ fx_rate('rates', 'orders.currency', 'entities.functional_currency', 'orders.business_date') }} as fx_rate
+
+    from orders
+    inner join entities
+        on orders.legal_entity_id = entities.legal_entity_id
 
 )
 
 select
-    orders.order_id,
-    sales_channel.channel_id,
-    orders.order_name as order_number,
-    sales_channel.legal_entity_id,
-    orders.customer_key,
-    orders.created_at as ordered_at,
-    {{ local_date('orders.created_at', 'sales_channel.time_zone') }} as business_date,
-    orders.currency,
-    {{ as_money('coalesce(line_totals.gross_sales, 0)') }} as gross_sales,
-    -- Header totals as Shopify states them (they include order-level discounts and shipping tax);
-    -- the order_total invariant test ties them back to the lines.
-    {{ as_money('coalesce(orders.discount_amount, 0)') }} as discount_total,
-    {{ as_money('coalesce(orders.shipping_amount, 0)') }} as shipping_total,
-    {{ as_money('coalesce(orders.tax_amount, 0)') }} as tax_total,
-    {{ as_money('orders.total_amount') }} as order_total,
-    {{ as_money('coalesce(refund_totals.refunded_total, 0)') }} as refunded_total,
-    orders.financial_status,
-    'shopify:order:' || orders.order_id as correlation_id
+    channel_id || ':' || order_id as order_key,
+    order_id,
+    channel_id,
+    order_number,
+    legal_entity_id,
+    location_id,
+    customer_key,
+    ordered_at,
+    business_date,
+    currency,
+    gross_sales,
+    discount_total,
+    shipping_total,
+    tax_total,
+    order_total,
+    refunded_total,
+    financial_status,
+    functional_currency,
+    fx_rate,
+    {{ as_money('order_total * fx_rate') }} as order_total_functional,
+    correlation_id
 
-from orders
-cross join sales_channel
-left join line_totals
-    on orders.order_id = line_totals.order_id
-left join refund_totals
-    on orders.order_id = refund_totals.order_id
+from converted

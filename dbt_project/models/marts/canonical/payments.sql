@@ -1,58 +1,62 @@
+-- Every provider's payment events (int_<provider>__payments), keyed across providers, with
+-- functional-currency amounts in the legal entity of the channel (or the default entity).
 with
 
-transactions as (
+payments as (
 
-    -- Failed and pending attempts moved no money.
-    select * from {{ ref('stg_shopify__transactions') }}
-    where transaction_status = 'success'
+    {{ union_contributors('payments') }}
 
 ),
 
-sales_channel as (
+channels as (
 
-    select * from {{ ref('int_shopify__sales_channel') }}
+    select channel_id, legal_entity_id from {{ ref('sales_channels') }}
 
 ),
 
-classified as (
+entities as (
+
+    select legal_entity_id, functional_currency from {{ ref('legal_entities') }}
+
+),
+
+converted as (
 
     select
-        transactions.*,
-        coalesce(transactions.processed_at, transactions.created_at) as occurred_at,
-        case
-            when transactions.gateway = 'shopify_payments' then 'shopify_payments'
-            else coalesce(lower(transactions.gateway), 'unknown')
-        end as provider,
-        case
-            when transactions.gateway = 'shopify_payments' then 'card'
-            when transactions.gateway = 'gift_card' then 'gift_card'
-            else 'other'
-        end as tender_type,
-        -- Money out of the shop is negative. Authorizations and voids keep their amount but are
-        -- informational: only captures, sales and refunds move money.
-        case
-            when transactions.transaction_kind = 'refund' then -transactions.amount
-            else transactions.amount
-        end as signed_amount
+        payments.*,
+        entities.legal_entity_id,
+        entities.functional_currency,
+        {{ fx_rate('rates', 'payments.currency', 'entities.functional_currency', 'payments.business_date') }} as fx_rate
 
-    from transactions
+    from payments
+    left join channels
+        on payments.channel_id = channels.channel_id
+    inner join entities
+        on entities.legal_entity_id = coalesce(channels.legal_entity_id, '{{ var("default_legal_entity_id") }}')
 
 )
 
 select
-    classified.transaction_id as payment_id,
-    classified.provider,
-    classified.order_id,
-    classified.transaction_kind as event_type,
-    classified.tender_type,
-    {{ as_money('classified.signed_amount') }} as gross_amount,
-    -- The provider's fee is known only at settlement (settlement_lines.fee_amount).
-    {{ as_money('0') }} as fee_amount,
-    {{ as_money('classified.signed_amount - 0') }} as net_amount,
-    classified.currency,
-    classified.occurred_at,
-    {{ local_date('classified.occurred_at', 'sales_channel.time_zone') }} as business_date,
-    'shopify:order:' || classified.order_id as correlation_id
+    provider || ':' || payment_id as payment_key,
+    payment_id,
+    provider,
+    provider_reference,
+    channel_id,
+    order_id,
+    case when order_id is not null and channel_id is not null then channel_id || ':' || order_id end as order_key,
+    event_type,
+    tender_type,
+    gross_amount,
+    fee_amount,
+    net_amount,
+    currency,
+    occurred_at,
+    business_date,
+    legal_entity_id,
+    functional_currency,
+    fx_rate,
+    {{ as_money('gross_amount * fx_rate') }} as gross_amount_functional,
+    {{ as_money('net_amount * fx_rate') }} as net_amount_functional,
+    correlation_id
 
-from classified
-cross join sales_channel
+from converted

@@ -23,7 +23,9 @@ payments as (
 
 orders as (
 
+    -- Shopify Payments settles the web shop's orders only.
     select order_id from {{ ref('orders') }}
+    where channel_id = '{{ var("shopify_channel_id") }}'
 
 ),
 

@@ -26,6 +26,6 @@ select
     {{ as_money('amount - coalesce(fee_amount, 0)') }} as net_amount,
     currency,
     processed_at as posted_at,
-    case when order_id is not null then 'shopify:order:' || order_id end as correlation_id
+    case when order_id is not null then '{{ var("shopify_channel_id") }}:order:' || order_id end as correlation_id
 
 from balance_transactions
