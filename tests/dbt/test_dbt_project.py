@@ -49,6 +49,8 @@ MARTS: dict[str, tuple[str, list[str]]] = {
     "order_lines": ("order_line_key", ["unit_price", "gross_amount", "discount_amount", "tax_amount", "net_amount"]),
     "payments": ("payment_key", ["gross_amount", "fee_amount", "net_amount", "net_amount_functional"]),
     "returns": ("return_line_key", ["refund_amount"]),
+    "inventory_movements": ("movement_id", ["quantity"]),
+    "inventory_positions": ("inventory_position_id", ["on_hand", "available"]),
     "settlement_lines": ("settlement_line_id", ["gross_amount", "fee_amount", "net_amount"]),
     "settlement_matches": ("match_id", ["settlement_amount", "payment_amount", "variance"]),
     "reconciliation_exceptions": ("exception_id", ["amount"]),
