@@ -3,6 +3,9 @@
     world, duckdb_file = load_sandbox_raw(CONFIG, tmp_path_factory.mktemp("raw"))
     results = run_dbt(["build", "--select", "+int_amazon__orders"], duckdb_file, tmp_path / "dbt")
 
+`postgres_replica` replays the same landing zone into a scratch PostgreSQL database for run_dbt's
+postgres target, and `plain_rows` puts rows from either driver in one comparable form.
+
 `load_sandbox_raw` starts the sandbox retailer, delivers its webhooks, and runs every inbox load and
 every API pull of every sandbox day through Dagster, exactly as `omnirecon demo` does (without the
 dbt build). `run_dbt` runs dbt in a subprocess with its own target and log folders, so tests (and
@@ -14,14 +17,21 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
+import psycopg2
 import pytest
 from dagster import DagsterInstance
 
+from connectors.landing_zone import LandingZone
+from connectors.raw_load import replay_landing_zone
 from connectors.sandbox.retailer import start_sandbox
 from connectors.sandbox.simulator import SandboxConfig, SandboxWorld
+from connectors.warehouse import connect
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -78,3 +88,48 @@ def run_dbt(args: list[str], duckdb_file: Path | None, work: Path, *, target: st
     if failed:
         pytest.fail(f"dbt {' '.join(args)} failed:\n" + "\n".join(failed) + "\n" + run.stdout[-3000:])
     return results
+
+
+@contextmanager
+def postgres_replica(server: dict, home: Path, prefix: str):
+    """A scratch PostgreSQL database holding everything `home`'s landing zone holds (the raw tables
+    load_sandbox_raw filled in DuckDB); yields (dsn, env for run_dbt's postgres target), then drops it."""
+    name = f"omnirecon_{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(host=server["host"], port=server["port"], user=server["user"], dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"create database {name}")
+    dsn = f"postgresql://{server['user']}@{server['host']}:{server['port']}/{name}"
+    try:
+        with connect(dsn) as warehouse:
+            replay_landing_zone(warehouse, LandingZone(home / "landing"))
+        yield dsn, {"OMNIRECON_PG_HOST": server["host"], "OMNIRECON_PG_PORT": str(server["port"]),
+                    "OMNIRECON_PG_USER": server["user"], "OMNIRECON_PG_PASSWORD": "", "OMNIRECON_PG_DBNAME": name,
+                    "OMNIRECON_PG_SCHEMA": "public"}
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"drop database if exists {name} with (force)")
+        admin.close()
+
+
+def query(target: str, sql: str) -> list[tuple]:
+    """Rows of a query on a DuckDB file or a PostgreSQL DSN (read only)."""
+    if target.startswith("postgresql://"):
+        with psycopg2.connect(target) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    import duckdb
+
+    with duckdb.connect(target, read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def plain_rows(rows) -> list[tuple]:
+    """Rows in a form both drivers agree on (exact decimals, UTC instants), sorted."""
+    def plain(value):
+        if isinstance(value, Decimal):
+            return value.normalize()
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+    return sorted((tuple(plain(v) for v in row) for row in rows), key=repr)

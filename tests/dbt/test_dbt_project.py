@@ -19,22 +19,20 @@ import copy
 import hashlib
 import json
 import shutil
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 
 from connectors.landing_zone import LandingZone
-from connectors.raw_load import load_landed_files, replay_landing_zone
+from connectors.raw_load import load_landed_files
 from connectors.sandbox.simulator import SandboxConfig, simulate
 from connectors.warehouse import connect
 from orchestration.canonical_truth import canonical_figures, differences_in_canonical, return_links, truth_return_links
 from orchestration.reconciliation_summary import differences_from_truth
-from tests.sandbox_raw import load_sandbox_raw, run_dbt
+from tests.sandbox_raw import load_sandbox_raw, postgres_replica, query, run_dbt
 
 # Seed 2 has every case the marts must get right: order+amount matches, amount mismatches,
 # refunds without an order, captures never paid out, and payout adjustments.
@@ -100,40 +98,14 @@ def warehouses(postgres_server, tmp_path_factory):
     """Both warehouses loaded from the same landing zone and built; yields how to reach each."""
     work = tmp_path_factory.mktemp("dbt")
     world, duckdb_path = load_sandbox_raw(CONFIG, work / "home")
-    landing = LandingZone(work / "home" / "landing")
     with connect(str(duckdb_path)) as warehouse:
-        assert load_landed_files(warehouse, _land_hard_cases(landing)).quarantined == 1
-    pg_name = f"omnirecon_dbt_{uuid.uuid4().hex[:10]}"
-    pg = {"host": postgres_server["host"], "port": postgres_server["port"], "user": postgres_server["user"]}
-    admin = psycopg2.connect(**pg, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"create database {pg_name}")
-    try:
-        pg_dsn = f"postgresql://{pg['user']}@{pg['host']}:{pg['port']}/{pg_name}"
-        with connect(pg_dsn) as warehouse:
-            replay_landing_zone(warehouse, landing)
-        build = ["build", "--vars", json.dumps({"payout_delay_days": 1})]
-        results = {
-            "duckdb": run_dbt(build, duckdb_path, work / "duckdb"),
-            "postgres": run_dbt(build, None, work / "postgres", target="postgres", env={
-                "OMNIRECON_PG_HOST": pg["host"], "OMNIRECON_PG_PORT": str(pg["port"]), "OMNIRECON_PG_USER": pg["user"],
-                "OMNIRECON_PG_PASSWORD": "", "OMNIRECON_PG_DBNAME": pg_name, "OMNIRECON_PG_SCHEMA": "public"}),
-        }
+        hard_cases = _land_hard_cases(LandingZone(work / "home" / "landing"))
+        assert load_landed_files(warehouse, hard_cases).quarantined == 1
+    build = ["build", "--vars", json.dumps({"payout_delay_days": 1})]
+    results = {"duckdb": run_dbt(build, duckdb_path, work / "duckdb")}
+    with postgres_replica(postgres_server, work / "home", "dbt") as (pg_dsn, env):
+        results["postgres"] = run_dbt(build, None, work / "postgres", target="postgres", env=env)
         yield {"work": work, "world": world, "duckdb": str(duckdb_path), "postgres": pg_dsn, "results": results}
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"drop database if exists {pg_name} with (force)")
-        admin.close()
-
-
-def _query(target: str, sql: str) -> list[tuple]:
-    if target.startswith("postgresql://"):
-        with psycopg2.connect(target) as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    with duckdb.connect(target, read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def _plain(value):
@@ -150,13 +122,13 @@ def _plain(value):
 def _mart_figures(target: str, mart: str) -> dict:
     key, money = MARTS[mart]
     sums = ", ".join(f"sum({c})" for c in money)
-    count, *totals = _query(target, f"select count(*), {sums} from marts.{mart}")[0]
+    count, *totals = query(target, f"select count(*), {sums} from marts.{mart}")[0]
     return {"rows": count, **{c: Decimal(t or 0).normalize() for c, t in zip(money, totals)}}
 
 
 def _mart_rows(target: str, mart: str) -> list[tuple]:
     key, _ = MARTS[mart]
-    return [tuple(_plain(v) for v in row) for row in _query(target, f"select * from marts.{mart} order by {key}")]
+    return [tuple(_plain(v) for v in row) for row in query(target, f"select * from marts.{mart} order by {key}")]
 
 
 # ---- tests --------------------------------------------------------------------------------------
@@ -194,20 +166,20 @@ def test_marts_reconcile_exactly_as_the_sandbox_truth(warehouses, target):
 def test_staging_keeps_the_latest_version_and_no_email(warehouses, target):
     db = warehouses[target]
     web = "channel_id = 'shopify_web'"
-    assert _query(db, f"select count(*), count(distinct order_id) from marts.orders where {web}")[0] == \
+    assert query(db, f"select count(*), count(distinct order_id) from marts.orders where {web}")[0] == \
         (len(WORLD.store.orders),) * 2
     # The stale versions' extra lines belong to superseded order versions.
-    assert _query(db, f"select count(*) from marts.order_lines where {web} and order_line_id like '99%'")[0][0] == 0
-    assert _query(db, f"select count(*) from marts.order_lines where {web}")[0][0] == \
+    assert query(db, f"select count(*) from marts.order_lines where {web} and order_line_id like '99%'")[0][0] == 0
+    assert query(db, f"select count(*) from marts.order_lines where {web}")[0][0] == \
         sum(len(o["line_items"]) for o in WORLD.store.orders)
-    statuses = {s for (s,) in _query(db, "select distinct payout_status from staging.stg_shopify__payouts")}
+    statuses = {s for (s,) in query(db, "select distinct payout_status from staging.stg_shopify__payouts")}
     assert statuses == {"paid"}
-    assert _query(db, "select count(*) from staging.stg_shopify__quarantine")[0][0] == 1
-    columns = _query(db, "select table_schema, table_name, column_name from information_schema.columns "
+    assert query(db, "select count(*) from staging.stg_shopify__quarantine")[0][0] == 1
+    columns = query(db, "select table_schema, table_name, column_name from information_schema.columns "
                          "where table_schema in ('staging', 'intermediate', 'marts') and lower(column_name) like '%email%'")
     assert columns == []
     emails = {o["email"].strip().lower() for o in WORLD.store.orders}
-    keys = {k for (k,) in _query(db, f"select distinct customer_key from marts.orders where {web}")}
+    keys = {k for (k,) in query(db, f"select distinct customer_key from marts.orders where {web}")}
     assert keys == {hashlib.md5(e.encode()).hexdigest() for e in emails}
 
 
@@ -226,7 +198,7 @@ def test_canonical_marts_equal_the_sandbox_truth_for_every_channel(warehouses, t
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
 def test_no_mart_holds_an_email_a_name_or_an_address_in_clear(warehouses, target):
     db = warehouses[target]
-    columns = _query(db, "select table_name, column_name, data_type from information_schema.columns "
+    columns = query(db, "select table_name, column_name, data_type from information_schema.columns "
                          "where table_schema = 'marts'")
     assert not [c for _, c, _ in columns if any(word in c.lower() for word in ("email", "name", "address", "phone"))
                 and c.lower() not in ("channel_name", "account_name")]
@@ -234,7 +206,7 @@ def test_no_mart_holds_an_email_a_name_or_an_address_in_clear(warehouses, target
     clear = {c.email for c in world.customers} | {c.name for c in world.customers}
     for table, column, data_type in columns:
         if "char" in data_type.lower() or data_type.lower() in ("text", "varchar", "string"):
-            values = {v for (v,) in _query(db, f'select distinct "{column}" from marts.{table}') if v}
+            values = {v for (v,) in query(db, f'select distinct "{column}" from marts.{table}') if v}
             assert not values & clear, f"{table}.{column}"
             assert not [v for v in values if "@" in v], f"{table}.{column}"
 
@@ -244,7 +216,7 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     work.mkdir()
     path = work / "warehouse.duckdb"
     shutil.copy(warehouses["duckdb"], path)
-    before = dict(_query(str(path), "select payout_id, batch_id from marts.posting_batches"))
+    before = dict(query(str(path), "select payout_id, batch_id from marts.posting_batches"))
     payout = WORLD.store.payouts[0]
     stated = Decimal(payout["amount"]) + Decimal("1.00")
     with duckdb.connect(str(path)) as conn:
@@ -254,11 +226,11 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
 
     tie_out = [r["status"] for node, r in results.items() if node.endswith(".assert_payout_ties_out_to_its_lines")]
     assert tie_out == ["warn"]
-    rows = _query(str(path), "select payout_id, batch_id, is_balanced, total_debit - total_credit from marts.posting_batches")
+    rows = query(str(path), "select payout_id, batch_id, is_balanced, total_debit - total_credit from marts.posting_batches")
     assert {p: b for p, b, _, _ in rows} == before  # same ids: a rebuild never re-keys a batch
     state = {p: (ok, diff) for p, _, ok, diff in rows}
     assert state.pop(str(payout["id"])) == (False, Decimal("1.00"))
     assert all(ok for ok, _ in state.values())
-    bank = _query(str(path), f"select debit_amount from marts.journal_lines where batch_id = '{before[str(payout['id'])]}' "
+    bank = query(str(path), f"select debit_amount from marts.journal_lines where batch_id = '{before[str(payout['id'])]}' "
                              "and posting_role = 'bank'")
     assert bank == [(stated,)]

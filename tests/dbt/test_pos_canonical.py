@@ -12,22 +12,15 @@ into PostgreSQL must give identical rows.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import date, timezone
+from datetime import date
 from decimal import Decimal
 
-import psycopg2
 import pytest
 
-from connectors.landing_zone import LandingZone
-from connectors.raw_load import load_landed_files
 from connectors.sandbox.simulator import SandboxConfig
-from connectors.warehouse import connect
-from tests.sandbox_raw import load_sandbox_raw, run_dbt
+from tests.sandbox_raw import load_sandbox_raw, plain_rows, postgres_replica, query, run_dbt
 
 CHANNEL = "pos"
-# landing-zone sources that hold what the stores and their PSP serve
-SOURCES = ("square", "pos_z_reports", "adyen_settlements")
 CONFIG = SandboxConfig(seed=2, start_date=date(2026, 11, 2), days=3, orders_per_day=25, anomaly_rate=0.15,
                        malformed_rate=0.05)
 MODELS = ["int_pos__orders", "int_pos__order_lines", "int_pos__payments", "int_pos__returns"]
@@ -47,21 +40,8 @@ def _rows(execute, sql: str) -> list[tuple]:
     return [tuple(row) for row in execute(sql)]
 
 
-def _duckdb_execute(path: str):
-    import duckdb
-
-    def execute(sql: str):
-        with duckdb.connect(path, read_only=True) as con:
-            return con.execute(sql).fetchall()
-    return execute
-
-
-def _postgres_execute(dsn: str):
-    def execute(sql: str):
-        with psycopg2.connect(dsn) as con, con.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    return execute
+def _executor(target: str):
+    return lambda sql: query(target, sql)
 
 
 def _tallies(execute, mart: str) -> dict[str, dict]:
@@ -84,29 +64,10 @@ def built(tmp_path_factory, postgres_server):
     work = tmp_path_factory.mktemp("pos_canonical")
     sandbox, duckdb_file = load_sandbox_raw(CONFIG, work / "home")
     duckdb_results = run_dbt(BUILD, duckdb_file, work / "duckdb")
-
-    name = f"omnirecon_pos_{uuid.uuid4().hex[:10]}"
-    server = {"host": postgres_server["host"], "port": postgres_server["port"], "user": postgres_server["user"]}
-    admin = psycopg2.connect(**server, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"create database {name}")
-    dsn = f"postgresql://{server['user']}@{server['host']}:{server['port']}/{name}"
-    try:
-        landing = LandingZone(work / "home" / "landing")
-        with connect(dsn) as warehouse:
-            for source in SOURCES:
-                load_landed_files(warehouse, landing.files(source, suffix=""), source=source)
-        postgres_results = run_dbt(BUILD, None, work / "postgres", target="postgres", env={
-            "OMNIRECON_PG_HOST": server["host"], "OMNIRECON_PG_PORT": str(server["port"]),
-            "OMNIRECON_PG_USER": server["user"], "OMNIRECON_PG_PASSWORD": "", "OMNIRECON_PG_DBNAME": name,
-            "OMNIRECON_PG_SCHEMA": "public"})
-        yield {"sandbox": sandbox, "world": sandbox.world, "duckdb": _duckdb_execute(str(duckdb_file)),
-               "postgres": _postgres_execute(dsn), "results": {"duckdb": duckdb_results, "postgres": postgres_results}}
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"drop database if exists {name} with (force)")
-        admin.close()
+    with postgres_replica(postgres_server, work / "home", "pos") as (dsn, env):
+        postgres_results = run_dbt(BUILD, None, work / "postgres", target="postgres", env=env)
+        yield {"sandbox": sandbox, "world": sandbox.world, "duckdb": _executor(str(duckdb_file)),
+               "postgres": _executor(dsn), "results": {"duckdb": duckdb_results, "postgres": postgres_results}}
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
@@ -186,19 +147,7 @@ def test_no_customer_identity_in_clear(built):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_postgres_gives_the_same_rows(built, model):
-    duck = sorted((_normal(r) for r in _rows(built["duckdb"], f"select * from intermediate.{model}")), key=repr)
-    pg = sorted((_normal(r) for r in _rows(built["postgres"], f"select * from intermediate.{model}")), key=repr)
+    sql = f"select * from intermediate.{model}"
+    duck, pg = plain_rows(built["duckdb"](sql)), plain_rows(built["postgres"](sql))
     assert len(duck) == len(pg) > 0
     assert duck == pg
-
-
-def _normal(row: tuple) -> tuple:
-    """DuckDB and psycopg2 return the same values in slightly different Python types (tz objects)."""
-    out = []
-    for value in row:
-        if hasattr(value, "astimezone") and getattr(value, "tzinfo", None) is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        elif isinstance(value, Decimal):
-            value = value.normalize()
-        out.append(value)
-    return tuple(out)
