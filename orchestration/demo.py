@@ -1,6 +1,8 @@
 """`omnirecon demo` and `omnirecon dev`: the whole pipeline on the sandbox retailer, on this machine."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -61,8 +63,12 @@ def _jobs(defs, suffix: str) -> list[str]:
 
 def _run(job, log, label: str, **options):
     started = time.monotonic()
-    result = job.execute_in_process(run_config=QUIET_RUN, raise_on_error=False, **options)
+    # dbt writes its own log lines to stdout: keep them for a failure, show the progress line otherwise.
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        result = job.execute_in_process(run_config=QUIET_RUN, raise_on_error=False, **options)
     log(f"  {label}: {'ok' if result.success else 'FAILED'} ({time.monotonic() - started:.1f}s)")
+    if not result.success:
+        print(output.getvalue()[-4000:])
     return result
 
 

@@ -19,6 +19,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics le
 
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 
 from orchestration.data_quality.suites import SUITES, SourceSuite, suite_name  # noqa: E402
@@ -115,6 +116,8 @@ def read_table(warehouse, schema: str, table: str, record_key: str) -> pd.DataFr
 def new_context(docs_dir: str | None = None):
     """An ephemeral Great Expectations context (nothing written), or one that renders Data Docs into docs_dir."""
     context = gx.get_context(mode="ephemeral")
+    # No progress bars: validations run inside Dagster steps and the demo, whose output is read by people.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     for site in list(context.get_site_names()):
         context.delete_data_docs_site(site)  # the default site would render into a temp folder
     if docs_dir:

@@ -2,15 +2,18 @@ from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asse
 
 from orchestration.defs.dbt.assets import omnirecon_dbt_models
 from orchestration.defs.finance.erp_export import erp_posting_export
+from orchestration.defs.finance.exception_queue import exception_queue
 from orchestration.defs.finance.posting_gate import posting_batches_balance
 from orchestration.defs.finance.reconciliation_report import reconciliation_summary
 
 reconciliation_build = define_asset_job(
-    "reconciliation_build", selection=AssetSelection.assets(omnirecon_dbt_models, erp_posting_export, reconciliation_summary),
+    "reconciliation_build",
+    selection=AssetSelection.assets(omnirecon_dbt_models, erp_posting_export, reconciliation_summary, exception_queue),
     description="Build the dbt models (staging, canonical, settlement matching, postings), report, gate, export.")
 
 reconciliation_schedule = ScheduleDefinition(job=reconciliation_build, cron_schedule="0 3 * * *",
                                              execution_timezone="America/New_York")
 
-defs = Definitions(assets=[erp_posting_export, reconciliation_summary], asset_checks=[posting_batches_balance],
+defs = Definitions(assets=[erp_posting_export, reconciliation_summary, exception_queue],
+                   asset_checks=[posting_batches_balance],
                    jobs=[reconciliation_build], schedules=[reconciliation_schedule])
