@@ -1,7 +1,8 @@
-{#- Rows of a Shopify order's child table (line items, refunds, refund lines, adjustments) that
-    belong to the order's latest version, newest fetch first: an edited order can drop or change
-    its children, so children of older versions must not survive staging. Rank 1 is the row to keep. -#}
-{% macro children_of_latest_order_version(renamed, key) -%}
+{#- Rows of an order's child table (Shopify line items, refunds, refund lines, adjustments; Square
+    line items, tenders, returned lines) that belong to the order's latest version in `orders_model`,
+    newest fetch first: an edited order can drop or change its children, so children of older
+    versions must not survive staging. Rank 1 is the row to keep. -#}
+{% macro children_of_latest_order_version(renamed, key, orders_model='stg_shopify__orders') -%}
     select
         {{ renamed }}.*,
         row_number() over (
@@ -10,7 +11,7 @@
         ) as version_rank
 
     from {{ renamed }}
-    inner join {{ ref('stg_shopify__orders') }} as latest_order_versions
+    inner join {{ ref(orders_model) }} as latest_order_versions
         on {{ renamed }}.order_id = latest_order_versions.order_id
         and {{ renamed }}.order_updated_at = latest_order_versions.updated_at
 {%- endmacro %}

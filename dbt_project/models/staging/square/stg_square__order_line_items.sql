@@ -35,7 +35,7 @@ renamed as (
 deduplicated as (
 
     -- Only the lines of the order's latest version: an edited order can drop or change lines.
-    {{ pos_children_of_latest_order_version('renamed', 'order_line_id') }}
+    {{ children_of_latest_order_version('renamed', 'order_line_id', 'stg_square__orders') }}
 
 )
 

@@ -42,7 +42,7 @@ latest as (
 
 deduplicated as (
 
-    {{ pos_children_of_latest_order_version('latest', 'return_line_id') }}
+    {{ children_of_latest_order_version('latest', 'return_line_id', 'stg_square__orders') }}
 
 )
 

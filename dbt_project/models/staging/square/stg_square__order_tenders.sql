@@ -31,7 +31,7 @@ renamed as (
 
 deduplicated as (
 
-    {{ pos_children_of_latest_order_version('renamed', 'tender_id') }}
+    {{ children_of_latest_order_version('renamed', 'tender_id', 'stg_square__orders') }}
 
 )
 
