@@ -5,11 +5,12 @@ simulation in an order that lets later ones see what earlier ones did: the selli
 first (web shop, Amazon, the regional marketplace, the stores), then the PSPs that settle their
 card payments, then the WMS that ships and restocks what they sold, then the bank that receives
 every payout. The ground truth is the web shop's reconciliation truth (matches, exceptions,
-journals) plus, under "sources", the records every source serves, per raw table.
+journals) plus every provider's expected matches and exceptions and, under "sources", the records every source serves, per raw table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
@@ -41,6 +42,16 @@ class SandboxWorld:
     ground_truth: dict = field(default_factory=dict)
 
 
+def reconciliation_truth(world: World) -> dict:
+    """Every provider's expected matches and exceptions, as JSON-friendly rows in a stable order."""
+    matches = sorted(({**asdict(m), "variance": f"{m.variance:.2f}"} for m in world.expected_matches),
+                     key=lambda m: (m["provider"], m["settlement_line_id"], m["counterpart_id"]))
+    exceptions = sorted((asdict(e) for e in world.expected_exceptions),
+                        key=lambda e: (e["reason_code"], e["provider"], e["reference_id"]))
+    return {"matches": matches, "exceptions": exceptions,
+            "exceptions_by_reason": dict(sorted(Counter(e["reason_code"] for e in exceptions).items()))}
+
+
 def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     """Generate the sandbox retailer. The same config always gives the same world, byte for byte."""
     world = World(seed=config.seed, start_date=config.start_date, days=config.days, currency=config.currency,
@@ -58,6 +69,6 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     channels["erp"] = erp.simulate(world)
     # the bank last: it receives every payout
     channels["bank"] = bank.simulate(world)
-    truth = {**web.ground_truth, "sources": world.records, "canonical": world.canonical,
-             "return_links": world.return_links}
+    truth = {**web.ground_truth, **reconciliation_truth(world), "sources": world.records,
+             "canonical": world.canonical, "return_links": world.return_links}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -158,6 +158,30 @@ class Deposit:
     bank_reference: str  # the text on the statement line
 
 
+@dataclass(frozen=True)
+class ExpectedMatch:
+    """A settlement line and what it pays for, as a correct reconciliation must match them.
+
+    counterpart_id is the payment_id of marts.payments for a PSP, the channel's order id for a
+    marketplace (Amazon, marketplace_*) whose settlements pay orders; variance is the line's (or its
+    match group's) amount less the counterpart's.
+    """
+    provider: str
+    settlement_line_id: str
+    counterpart_id: str
+    match_rule: str  # exact_reference, order_reference_amount, many_to_one, one_to_many, amount_tolerance, order_reference
+    variance: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class ExpectedException:
+    """An item a correct reconciliation leaves for a person, with its reason code."""
+    provider: str
+    reason_code: str
+    reference_type: str  # settlement_line, payment, payout, settlement_group
+    reference_id: str
+
+
 @dataclass
 class StockMovement:
     sku: str
@@ -191,6 +215,9 @@ class World:
     canonical: dict[str, dict[str, dict]] = field(default_factory=dict)
     # every return line and the order line it takes back (possibly bought in another channel)
     return_links: list[ReturnLink] = field(default_factory=list)
+    # reconciliation truth of every provider: what settlement matching must match, and must leave
+    expected_matches: list[ExpectedMatch] = field(default_factory=list)
+    expected_exceptions: list[ExpectedException] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.customers:
@@ -229,6 +256,14 @@ class World:
                                                               {"count": 0, "amount": Decimal("0")})
         cell["count"] += count
         cell["amount"] += amount
+
+    def expect_match(self, provider: str, settlement_line_id, counterpart_id, match_rule: str,
+                     variance: Decimal = Decimal("0")) -> None:
+        self.expected_matches.append(ExpectedMatch(provider, str(settlement_line_id), str(counterpart_id),
+                                                   match_rule, variance))
+
+    def expect_exception(self, provider: str, reason_code: str, reference_type: str, reference_id) -> None:
+        self.expected_exceptions.append(ExpectedException(provider, reason_code, reference_type, str(reference_id)))
 
     def count(self, source: str, stream: str, records: int) -> None:
         """Add to the ground-truth record count of one source's stream."""

@@ -1,8 +1,9 @@
 {#- The canonical marts are unions of one intermediate model per channel or provider
     (int_<contributor>__<entity>), each with exactly the contract's columns in the contract's order.
-    var('canonical_contributors') says who contributes to which entity. -#}
-{% macro union_contributors(entity) -%}
-    {%- for contributor in var('canonical_contributors')[entity] %}
+    var('canonical_contributors') (var('settlement_contributors') for the finance marts) says who
+    contributes to which entity. -#}
+{% macro union_contributors(entity, contributors_var='canonical_contributors') -%}
+    {%- for contributor in var(contributors_var)[entity] %}
     select * from {{ ref('int_' ~ contributor ~ '__' ~ entity) }}
     {%- if not loop.last %}
     union all

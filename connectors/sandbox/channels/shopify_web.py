@@ -23,6 +23,7 @@ from connectors.sandbox.world import (CENT, WAREHOUSE, CardPayment, ChannelOrder
                                       StockMovement, World, cents, money)
 
 CHANNEL = "shopify_web"
+PROVIDER = "shopify_payments"
 STRIPE_SHARE = 0.15  # orders paid through Stripe as Shopify's external gateway
 TAX_RATE = WAREHOUSE.tax_rate  # orders ship from the warehouse; its state's rate applies
 CARD_FEE_RATE = Decimal("0.029")
@@ -72,8 +73,6 @@ class _Simulation:
         self.window_end = self._local(config.start_date + timedelta(days=config.days), time(0))
         # what settles on which business day: list of (balance transaction payload, truth entry)
         self.settlements: dict[date, list[dict]] = {}
-        self.truth_matches: list[dict] = []
-        self.truth_exceptions: list[dict] = []
         self.pending: list[dict] = []
         self.anomalies = {name: 0 for name in ANOMALIES}
 
@@ -290,8 +289,7 @@ class _Simulation:
     def _settle_capture(self, order_id: int, capture: dict, at: datetime) -> None:
         amount = Decimal(capture["amount"])
         if self._settles_in_window(at) and self._inject("capture_never_paid_out"):
-            self.truth_exceptions.append({"reason_code": "captured_not_settled", "reference_type": "payment",
-                                          "reference_id": str(capture["id"])})
+            self.world.expect_exception(PROVIDER, "captured_not_settled", "payment", capture["id"])
             return
         settled_amount = amount
         # A line without its reference is matched on order and amount, so its amount stays true.
@@ -346,17 +344,13 @@ class _Simulation:
                     "adjustment_reason": "tax_adjustment" if line["type"] == "adjustment" else None,
                 })
                 if line.get("orphan"):
-                    self.truth_exceptions.append({"reason_code": "refund_without_order", "reference_type": "settlement_line",
-                                                  "reference_id": str(balance_id)})
+                    self.world.expect_exception(PROVIDER, "refund_without_order", "settlement_line", balance_id)
                 elif line["match"]:
                     variance = line["amount"] - line["match"]["payment_amount"]
-                    self.truth_matches.append({
-                        "settlement_line_id": str(balance_id), "payment_id": line["match"]["payment_id"],
-                        "match_rule": line["match"].get("rule", "exact_reference"),
-                        "variance": _money(variance), "payout_id": str(payout_id)})
+                    self.world.expect_match(PROVIDER, balance_id, line["match"]["payment_id"],
+                                            line["match"].get("rule", "exact_reference"), variance)
                     if variance:
-                        self.truth_exceptions.append({"reason_code": "amount_mismatch", "reference_type": "settlement_line",
-                                                      "reference_id": str(balance_id)})
+                        self.world.expect_exception(PROVIDER, "amount_mismatch", "settlement_line", balance_id)
             self.store.payouts.append({"id": payout_id, "status": "paid", "date": payout_date.isoformat(),
                                        "currency": cfg.currency, "amount": _money(net_total)})
             self.store.balance_transactions.append({
@@ -381,9 +375,8 @@ class _Simulation:
                              "clearing_credit": _money(clearing), "adjustments_credit": _money(adjustments),
                              "balanced": Decimal(payout["amount"]) + fees == clearing + adjustments})
         captures = [t for txns in store.transactions.values() for t in txns if t["kind"] == "capture"]
-        exceptions_by_reason: dict[str, int] = {}
-        for exc in self.truth_exceptions:
-            exceptions_by_reason[exc["reason_code"]] = exceptions_by_reason.get(exc["reason_code"], 0) + 1
+        matches = [m for m in self.world.expected_matches if m.provider == PROVIDER]
+        exceptions = [e for e in self.world.expected_exceptions if e.provider == PROVIDER]
         return {
             "config": {"seed": self.cfg.seed, "start_date": self.cfg.start_date.isoformat(), "days": self.cfg.days,
                        "orders_per_day": self.cfg.orders_per_day, "anomaly_rate": self.cfg.anomaly_rate,
@@ -393,13 +386,10 @@ class _Simulation:
                          "amount": _money(sum((Decimal(c["amount"]) for c in captures), Decimal("0")))},
             "anomalies_injected": self.anomalies,
             "settlement_lines": {"total": len(settlement_lines),
-                                 "matched": len(self.truth_matches),
-                                 "unmatched": sum(1 for e in self.truth_exceptions if e["reference_type"] == "settlement_line"
-                                                  and e["reason_code"] != "amount_mismatch"),
+                                 "matched": len(matches),
+                                 "unmatched": sum(1 for e in exceptions if e.reference_type == "settlement_line"
+                                                  and e.reason_code != "amount_mismatch"),
                                  "no_match_needed": sum(1 for b in settlement_lines if b["type"] == "adjustment")},
-            "matches": sorted(self.truth_matches, key=lambda m: m["settlement_line_id"]),
-            "exceptions": sorted(self.truth_exceptions, key=lambda e: (e["reason_code"], e["reference_id"])),
-            "exceptions_by_reason": dict(sorted(exceptions_by_reason.items())),
             "pending_settlement": sorted(self.pending, key=lambda p: p["payment_id"]),
             "settlement_journals": journals,
         }

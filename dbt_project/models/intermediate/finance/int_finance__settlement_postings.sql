@@ -21,6 +21,8 @@ settlement_lines as (
     from {{ ref('settlement_lines') }} as settlement_lines
     inner join postable_payouts
         on settlement_lines.payout_id = postable_payouts.payout_id
+    -- Postings cover Shopify Payments until the other providers' GL mapping is in (issue 7).
+    where settlement_lines.provider = 'shopify_payments'
 
 ),
 
@@ -81,7 +83,7 @@ clearing as (
         currency
 
     from settlement_lines
-    where line_type in ('charge', 'refund')
+    where line_type in ('sale', 'refund')
 
 ),
 
@@ -99,7 +101,7 @@ adjustments as (
         currency
 
     from settlement_lines
-    where line_type in ('adjustment', 'other')
+    where line_type not in ('sale', 'refund')
 
 ),
 
