@@ -55,7 +55,7 @@ def reconciliation_truth(world: World) -> dict:
 def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     """Generate the sandbox retailer. The same config always gives the same world, byte for byte."""
     world = World(seed=config.seed, start_date=config.start_date, days=config.days, currency=config.currency,
-                  malformed_rate=config.malformed_rate)
+                  malformed_rate=config.malformed_rate, anomaly_rate=config.anomaly_rate)
     web = shopify_web.simulate(world, config)
     channels: dict[str, object] = {"shopify_web": web}
     channels["amazon"] = amazon.simulate(world)

@@ -201,6 +201,8 @@ class World:
     currency: str = "USD"
     # share of rows in dropped files that a simulation renders malformed (each is quarantined on load)
     malformed_rate: float = 0.02
+    # chance that a settlement event goes wrong in one of the ways finance must see (see expect_exception)
+    anomaly_rate: float = 0.05
     catalog: tuple[Sku, ...] = CATALOG
     legal_entities: tuple[LegalEntity, ...] = LEGAL_ENTITIES
     locations: tuple[Location, ...] = LOCATIONS
