@@ -10,7 +10,8 @@ def summarize(warehouse) -> dict:
 
     lines = scalar("select count(*) from marts.settlement_lines")
     matched = scalar("select count(distinct settlement_line_id) from marts.settlement_matches")
-    no_match_needed = scalar("select count(*) from marts.settlement_lines where line_type = 'adjustment'")
+    no_match_needed = scalar("select count(*) from marts.settlement_lines "
+                             "where line_type not in ('sale', 'refund', 'chargeback', 'chargeback_reversal')")
     batches = warehouse.fetchall(
         "select batch_id, payout_id, posting_date, currency, total_debit, total_credit, is_balanced "
         "from marts.posting_batches order by posting_date, batch_id")
@@ -31,7 +32,7 @@ def summarize(warehouse) -> dict:
 def render(summary: dict) -> str:
     s = summary["settlement_lines"]
     out = [f"Settlement lines: {s['total']} total, {s['matched']} matched, {s['unmatched']} unmatched, "
-           f"{s['no_match_needed']} need no match (adjustments)"]
+           f"{s['no_match_needed']} need no match (fees, adjustments, reserves)"]
     out += [f"  matched by {rule:<24} {n:>5}" for rule, n in summary["matches_by_rule"].items()]
     out.append("Exceptions by reason:")
     out += [f"  {reason:<28} {n:>5}" for reason, n in summary["exceptions_by_reason"].items()] or ["  none"]
@@ -53,13 +54,15 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
                          f"{len(expected - found)} missing {sorted(expected - found)[:5]}")
 
     compare("matches",
-            {(str(line), str(payment), rule, Decimal(variance)) for line, payment, rule, variance in warehouse.fetchall(
-                "select settlement_line_id, payment_id, match_rule, variance from marts.settlement_matches")},
-            {(m["settlement_line_id"], m["payment_id"], m["match_rule"], Decimal(m["variance"])) for m in truth["matches"]})
+            {(provider, str(line), str(counterpart), rule, Decimal(variance))
+             for provider, line, counterpart, rule, variance in warehouse.fetchall(
+                "select provider, settlement_line_id, counterpart_id, match_rule, variance from marts.settlement_matches")},
+            {(m["provider"], m["settlement_line_id"], m["counterpart_id"], m["match_rule"], Decimal(m["variance"]))
+             for m in truth["matches"]})
     compare("exceptions",
             set(map(tuple, warehouse.fetchall(
-                "select reason_code, reference_type, reference_id from marts.reconciliation_exceptions"))),
-            {(e["reason_code"], e["reference_type"], e["reference_id"]) for e in truth["exceptions"]})
+                "select provider, reason_code, reference_type, reference_id from marts.reconciliation_exceptions"))),
+            {(e["provider"], e["reason_code"], e["reference_type"], e["reference_id"]) for e in truth["exceptions"]})
     compare("settlement journals",
             {(str(p), str(d), Decimal(bank), Decimal(fees), Decimal(clearing), Decimal(adj)) for p, d, bank, fees, clearing, adj
              in warehouse.fetchall("""

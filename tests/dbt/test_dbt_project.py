@@ -101,7 +101,7 @@ def warehouses(postgres_server, tmp_path_factory):
     with connect(str(duckdb_path)) as warehouse:
         hard_cases = _land_hard_cases(LandingZone(work / "home" / "landing"))
         assert load_landed_files(warehouse, hard_cases).quarantined == 1
-    build = ["build", "--vars", json.dumps({"payout_delay_days": 1})]
+    build = ["build"]
     results = {"duckdb": run_dbt(build, duckdb_path, work / "duckdb")}
     with postgres_replica(postgres_server, work / "home", "dbt") as (pg_dsn, env):
         results["postgres"] = run_dbt(build, None, work / "postgres", target="postgres", env=env)
@@ -222,7 +222,7 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     with duckdb.connect(str(path)) as conn:
         conn.execute("update raw_shopify.payouts set amount = ? where id = ?", [str(stated), payout["id"]])
 
-    results = run_dbt(["build", "--vars", json.dumps({"payout_delay_days": 1})], path, work)
+    results = run_dbt(["build"], path, work)
 
     tie_out = [r["status"] for node, r in results.items() if node.endswith(".assert_payout_ties_out_to_its_lines")]
     assert tie_out == ["warn"]

@@ -3,7 +3,11 @@
 Runs last, after every channel and PSP simulation, because it reads what they paid out
 (`world.deposits`). Each deposit is booked as a credit (a negative payout as a debit) on the
 first bank business day on or after its value date; a deposit booked after the window is on no
-statement yet. Marketplace payouts (Amazon, marketplace_*) reach the marketplace receipts account,
+statement yet. Now and then (world.anomaly_rate / 2) a correspondent bank takes a 15.00 charge out
+of an incoming transfer, so the deposit differs from the payout. The ground truth expects a
+deposit_different for those and a deposit_missing for every deposit overdue on the last statement
+(per seeds/settlement_providers.csv deposit_within_days) that is on no statement or on a malformed
+line. Marketplace payouts (Amazon, marketplace_*) reach the marketplace receipts account,
 every other provider the operating account. Lines that match no payout sit beside them so that
 matching is not trivial: rent and payroll debits, service charges, cheques paid, and on Fridays a
 sweep of the receipts account into the operating account (a debit on one, a credit on the other).
@@ -35,6 +39,8 @@ MARKETPLACE_PROVIDERS = ("amazon",)  # plus every marketplace_<name>
 COUNTERPARTIES = {"shopify_payments": "SHOPIFY PAYMENTS", "stripe": "STRIPE", "adyen": "ADYEN N.V.",
                   "amazon": "AMAZON.COM SERVICES LLC", "paypal": "PAYPAL", "square": "SQUARE INC"}
 MALFORMED_KINDS = ("date", "amount")
+WIRE_CHARGE = Decimal("15.00")
+SETTLEMENT_PROVIDERS = Path(__file__).resolve().parents[3] / "dbt_project" / "seeds" / "settlement_providers.csv"
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,7 @@ class _Simulation:
                         entry.malformed = self.malformed_rng.choice(MALFORMED_KINDS)
                 balances[statement.account] = statement.closing
             sandbox.statements += [operating, receipts]
+        self._record_deposit_exceptions(sandbox)
         self._count(sandbox)
         return sandbox
 
@@ -152,8 +159,26 @@ class _Simulation:
                                 counterparty=COUNTERPARTIES.get(deposit.provider, deposit.provider.upper()),
                                 customer_reference=deposit.payout_id)
             entry.currency = deposit.currency
+            if self.rng.random() < self.world.anomaly_rate / 2:
+                # A correspondent bank takes its charge out of the incoming transfer.
+                entry.amount -= WIRE_CHARGE
+                entry.description += " LESS CORRESPONDENT CHG"
             booked[account].setdefault(day, []).append(entry)
         return booked
+
+    def _record_deposit_exceptions(self, sandbox: BankSandbox) -> None:
+        """What payout tie-out must find at the bank: deposits booked for another amount, and deposits
+        overdue on the last statement (not booked in the window, or on a line the loader quarantines)."""
+        within = _deposit_within_days()
+        last_statement_day = self.days[-1] if self.days else None
+        entries = {e.deposit.payout_id: e for s in sandbox.statements for e in s.entries if e.deposit is not None}
+        for deposit in self.world.deposits:
+            entry = entries.get(deposit.payout_id)
+            if entry is not None and not entry.malformed:
+                if entry.amount != deposit.amount:
+                    self.world.expect_exception(deposit.provider, "deposit_different", "payout", deposit.payout_id)
+            elif last_statement_day and deposit.value_date + timedelta(days=within[deposit.provider]) <= last_statement_day:
+                self.world.expect_exception(deposit.provider, "deposit_missing", "payout", deposit.payout_id)
 
     def _receipts_lines(self, receipts: Statement, operating: Statement) -> None:
         day = receipts.day
@@ -202,6 +227,12 @@ class _Simulation:
             "deposits_pending": len(sandbox.pending_deposits),
             "closing_balances": {s.statement_id: format(s.closing, "f") for s in sandbox.statements},
         }
+
+
+def _deposit_within_days() -> dict[str, int]:
+    """The retailer's configured days before a payout is overdue at the bank, per provider."""
+    with SETTLEMENT_PROVIDERS.open(newline="") as seed:
+        return {row["provider"]: int(row["deposit_within_days"]) for row in csv.DictReader(seed)}
 
 
 def _first_bank_day_of_month(day: date) -> bool:

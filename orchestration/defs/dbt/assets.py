@@ -1,6 +1,5 @@
 """Every dbt model, seed and test as Dagster assets and asset checks, built with `dbt build`."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,10 +10,6 @@ from connectors.raw_load import ensure_every_raw_table
 from orchestration.data_quality import dbt_exclude_args, failing_sources
 from orchestration.defs.dbt.project import omnirecon_dbt
 from orchestration.resources import WarehouseResource
-
-# dbt vars the reconciliation reads; kept here so a run's settings show in its logs.
-DBT_VARS: dict[str, Any] = {"payout_delay_days": 1}
-
 
 class OmnireconTranslator(DagsterDbtTranslator):
     """Asset keys follow the warehouse: raw_shopify/orders, staging/stg_shopify__orders, marts/orders."""
@@ -38,6 +33,6 @@ def omnirecon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, wa
     failing = failing_sources(context.instance)
     if failing:
         context.log.warning(f"raw data checks failed for {sorted(failing)}: leaving out what is built from them")
-    args = ["build", "--vars", json.dumps(DBT_VARS), *dbt_exclude_args(failing, omnirecon_dbt.manifest_path)]
+    args = ["build", *dbt_exclude_args(failing, omnirecon_dbt.manifest_path)]
     context.log.info(f"dbt {' '.join(args)}")
     yield from dbt.cli(args, context=context).stream()
