@@ -32,6 +32,8 @@ RESOLVED_BY_DATA = "resolved_by_data"
 # A unique prefix of an exception id must be long enough to be typed safely and read back in a log.
 MIN_PREFIX = 8
 
+# settlement line types that pay for something a channel recorded (the rest need no match)
+MATCHABLE_LINE_TYPES = ("sale", "refund", "chargeback", "chargeback_reversal")
 AGEING_BUCKETS = (("0-2 days", 0, 2), ("3-7 days", 3, 7), ("8-30 days", 8, 30), (">30 days", 31, None))
 
 # The columns copied from the current exceptions; the queue adds its own memory after them.
@@ -325,16 +327,18 @@ def open_amount_by_currency(warehouse) -> list[tuple]:
 
 
 def match_rate_by_provider(warehouse) -> list[tuple]:
-    """Auto-match rate per provider: (provider, matchable lines, matched lines, rate). Adjustments need no match."""
-    rows = warehouse.fetchall("""
+    """Auto-match rate per provider: (provider, matchable lines, matched lines, rate, unmatched gross amount).
+    Fees, adjustments and reserves pay for nothing a channel recorded: they need no match."""
+    rows = warehouse.fetchall(f"""
         select l.provider,
-               sum(case when l.line_type <> 'adjustment' then 1 else 0 end) as matchable,
-               sum(case when l.line_type <> 'adjustment' and m.settlement_line_id is not null
-                        then 1 else 0 end) as matched
+               count(*) as matchable,
+               sum(case when m.settlement_line_id is not null then 1 else 0 end) as matched,
+               sum(case when m.settlement_line_id is null then l.gross_amount else 0 end) as unmatched_amount
         from marts.settlement_lines l
         left join (select distinct settlement_line_id from marts.settlement_matches) m
             on m.settlement_line_id = l.settlement_line_id
+        where l.line_type in ({", ".join(f"'{t}'" for t in MATCHABLE_LINE_TYPES)})
         group by l.provider
         order by l.provider""")
-    return [(provider, int(matchable), int(matched), round(matched / matchable, 4) if matchable else 1.0)
-            for provider, matchable, matched in rows]
+    return [(provider, int(matchable), int(matched), round(matched / matchable, 4) if matchable else 1.0,
+             Decimal(unmatched or 0)) for provider, matchable, matched, unmatched in rows]

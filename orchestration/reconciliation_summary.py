@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from orchestration.exception_queue import MATCHABLE_LINE_TYPES
+
 
 def summarize(warehouse) -> dict:
     def scalar(sql: str):
@@ -10,8 +12,8 @@ def summarize(warehouse) -> dict:
 
     lines = scalar("select count(*) from marts.settlement_lines")
     matched = scalar("select count(distinct settlement_line_id) from marts.settlement_matches")
-    no_match_needed = scalar("select count(*) from marts.settlement_lines "
-                             "where line_type not in ('sale', 'refund', 'chargeback', 'chargeback_reversal')")
+    matchable = ", ".join(f"'{t}'" for t in MATCHABLE_LINE_TYPES)
+    no_match_needed = scalar(f"select count(*) from marts.settlement_lines where line_type not in ({matchable})")
     batches = warehouse.fetchall(
         "select batch_id, payout_id, posting_date, currency, total_debit, total_credit, is_balanced "
         "from marts.posting_batches order by posting_date, batch_id")

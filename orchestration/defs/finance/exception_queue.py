@@ -4,6 +4,7 @@ The queue itself (finance_state, outside dbt) and its rules live in orchestratio
 this asset only calls it with the run's time and turns the result into run metadata.
 """
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
@@ -59,6 +60,8 @@ def exception_queue(context: AssetExecutionContext, warehouse: WarehouseResource
         "ageing": _md_table(["age", "open exceptions"], [[name, n] for name, n in buckets.items()], "no buckets"),
         "ageing_chart": MetadataValue.md("```\n" + ageing_chart(buckets) + "\n```"),
         "auto_match_rate_by_provider": _md_table(
-            ["provider", "matchable lines", "matched", "auto-match rate"],
-            [[p, m, n, f"{rate:.2%}"] for p, m, n, rate in match_rates], "no settlement lines"),
+            ["provider", "matchable lines", "matched", "auto-match rate", "unmatched amount"],
+            [[p, m, n, f"{rate:.2%}", f"{amount:.2f}"] for p, m, n, rate, amount in match_rates],
+            "no settlement lines"),
+        "unmatched_amount": MetadataValue.float(float(sum((amount for *_, amount in match_rates), Decimal(0)))),
     })
