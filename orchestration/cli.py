@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--orders-per-day", type=int, default=defaults.orders_per_day)
         command.add_argument("--anomaly-rate", type=float, default=defaults.anomaly_rate)
     commands.choices["dev"].add_argument("--port", type=int, default=3000)
+    commands.choices["demo"].add_argument(
+        "--replay", action="store_true",
+        help="then rebuild, backfill every day and re-deliver every file and webhook, scoring after each")
     webhooks = commands.add_parser("webhooks", help="the webhook receiver").add_subparsers(dest="action", required=True)
     serve = webhooks.add_parser("serve", help="receive Shopify, Stripe and Adyen webhooks and store each event once "
                                               "(secrets from SHOPIFY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, ADYEN_HMAC_KEY)")
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration import demo
 
     if args.command == "demo":
-        return demo.run_demo(_sandbox_config(args))
+        return demo.run_demo(_sandbox_config(args), replay=args.replay)
     return demo.run_dev(_sandbox_config(args), port=args.port)
 
 

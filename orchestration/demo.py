@@ -102,13 +102,38 @@ def deliver_sandbox_webhooks(sandbox) -> object:
         receiver.stop()
 
 
-def run_demo(config: SandboxConfig) -> int:
+def redeliver_files(inbox: Path) -> int:
+    """Drop every file the inbox took once more under a new name, as a vendor re-sending its reports does."""
+    resent = 0
+    for taken in sorted(inbox.glob("*/processed/*")):
+        if not taken.name.startswith("duplicate-"):
+            shutil.copy(taken, taken.parent.parent / f"resent-{taken.name}")
+            resent += 1
+    return resent
+
+
+def replay_stages(config: SandboxConfig, sandbox, instance, log=print):
+    """The ways a run is repeated in real life, one after the other: yields each stage's name once it ran.
+    A correct pipeline ends every stage with the same reconciliation it had before."""
+    from orchestration.definitions import defs
+
+    _run(defs.resolve_job_def("reconciliation_build"), log, "rebuild", instance=instance)
+    yield "rebuild"
+    run_pipeline(config, instance, log)
+    yield "backfill of every day"
+    log(f"  re-sent {redeliver_files(sandbox.inbox)} files and {deliver_sandbox_webhooks(sandbox).total()} webhooks")
+    run_pipeline(config, instance, log)
+    yield "re-delivery of every file and webhook"
+
+
+def run_demo(config: SandboxConfig, replay: bool = False) -> int:
     from dagster import DagsterInstance
 
     from connectors.warehouse import connect
     from orchestration.canonical_truth import (canonical_figures, differences_in_canonical, render_canonical,
                                                return_links, truth_return_links)
-    from orchestration.reconciliation_summary import differences_from_truth, render, summarize
+    from orchestration.reconciliation_summary import (accuracy, differences_from_truth, render, render_accuracy,
+                                                      summarize)
     from orchestration.source_counts import (differences_in_record_counts, raw_modules, raw_record_counts,
                                              render_record_counts, truth_by_schema)
 
@@ -131,6 +156,11 @@ def run_demo(config: SandboxConfig) -> int:
             counts = raw_record_counts(warehouse, raw_modules())
             canonical = canonical_figures(warehouse)
             links = return_links(warehouse)
+            scores = {"first run": accuracy(warehouse, truth)}
+        for stage in replay_stages(config, sandbox, DagsterInstance.get(), log=lambda _: None) if replay else ():
+            with connect(str(local_paths.duckdb_path())) as warehouse:
+                scores[stage] = accuracy(warehouse, truth)
+                diffs += [f"after the {stage}: {d}" for d in differences_from_truth(warehouse, truth)]
     expected = truth_by_schema(truth["sources"])
     diffs += differences_in_record_counts(counts, expected)
     world = sandbox.world.world
@@ -148,8 +178,11 @@ def run_demo(config: SandboxConfig) -> int:
     print()
     print(render(summary))
     print()
-    print(f"Sandbox ground truth: {truth['settlement_lines']['matched']} matched, "
-          f"{truth['settlement_lines']['unmatched']} unmatched, exceptions {json.dumps(truth['exceptions_by_reason'])}")
+    for stage, figures in scores.items():
+        print(f"Reconciliation against the sandbox's truth, {stage}:")
+        print(render_accuracy(figures))
+    print()
+    print(f"Sandbox ground truth: {len(truth['matches'])} matches, exceptions {json.dumps(truth['exceptions_by_reason'])}")
     print("Result equals the ground truth." if not diffs else "DIFFERS from the ground truth:\n  " + "\n  ".join(diffs))
     print(f"ERP files: {local_paths.export_root() / 'erp'}")
     print(f"Done in {time.monotonic() - started:.0f}s. Open the Dagster UI with `make dev` (http://127.0.0.1:3000).")

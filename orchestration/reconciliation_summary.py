@@ -78,3 +78,49 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
             {(j["payout_id"], j["posting_date"], Decimal(j["bank_debit"]), Decimal(j["fees_debit"]),
               Decimal(j["clearing_credit"]), Decimal(j["adjustments_credit"])) for j in truth["settlement_journals"]})
     return diffs
+
+
+def accuracy(warehouse, truth: dict) -> dict[str, dict]:
+    """How the reconciliation scores against the sandbox's truth, per provider and overall:
+    precision (matched line-counterpart pairs the truth also has), auto-match rate (lines the truth
+    says are matchable that were matched to the right counterpart), and the injected anomalies found
+    with the right reason (exceptions the truth expects; and how many it does not)."""
+    found_pairs = {(p, str(line), str(c)) for p, line, c in warehouse.fetchall(
+        "select provider, settlement_line_id, counterpart_id from marts.settlement_matches")}
+    true_pairs = {(m["provider"], m["settlement_line_id"], m["counterpart_id"]) for m in truth["matches"]}
+    found_exceptions = {tuple(map(str, row)) for row in warehouse.fetchall(
+        "select provider, reason_code, reference_type, reference_id from marts.reconciliation_exceptions")}
+    true_exceptions = {(e["provider"], e["reason_code"], e["reference_type"], e["reference_id"])
+                       for e in truth["exceptions"]}
+    providers = sorted({p for p, *_ in found_pairs | true_pairs | found_exceptions | true_exceptions})
+
+    def score(provider: str | None) -> dict:
+        def mine(rows):
+            return {row for row in rows if provider is None or row[0] == provider}
+        found, true = mine(found_pairs), mine(true_pairs)
+        matchable_lines = {line for _, line, _ in true}
+        right_lines = {line for _, line, _ in found & true}
+        # a line matched right only when all of its true counterparts (one_to_many) were found
+        wrong_lines = {line for _, line, _ in true - found}
+        found_exc, true_exc = mine(found_exceptions), mine(true_exceptions)
+        return {
+            "matches": len(found), "false_matches": len(found - true),
+            "precision": round(len(found & true) / len(found), 6) if found else 1.0,
+            "matchable_lines": len(matchable_lines),
+            "auto_matched_lines": len(right_lines - wrong_lines),
+            "auto_match_rate": round(len(right_lines - wrong_lines) / len(matchable_lines), 6) if matchable_lines else 1.0,
+            "anomalies": len(true_exc), "anomalies_found": len(true_exc & found_exc),
+            "unexpected_exceptions": len(found_exc - true_exc),
+        }
+
+    return {**{provider: score(provider) for provider in providers}, "all": score(None)}
+
+
+def render_accuracy(figures: dict[str, dict]) -> str:
+    out = [f"  {'provider':<22} {'matches':>8} {'false':>6} {'precision':>10} {'matchable':>10} "
+           f"{'auto-matched':>13} {'rate':>8} {'anomalies':>10} {'found':>6} {'unexpected':>11}"]
+    for provider, f in figures.items():
+        out.append(f"  {provider:<22} {f['matches']:>8} {f['false_matches']:>6} {f['precision']:>10.2%} "
+                   f"{f['matchable_lines']:>10} {f['auto_matched_lines']:>13} {f['auto_match_rate']:>8.2%} "
+                   f"{f['anomalies']:>10} {f['anomalies_found']:>6} {f['unexpected_exceptions']:>11}")
+    return "\n".join(out)
