@@ -39,17 +39,21 @@ def test_every_injected_anomaly_is_in_the_ground_truth():
     truth = world.ground_truth
     injected = truth["anomalies_injected"]
     assert all(count > 0 for count in injected.values()), injected
-    reasons = Counter(e["reason_code"] for e in truth["exceptions"])
+    shopify = [e for e in truth["exceptions"] if e["provider"] == "shopify_payments"]
+    reasons = Counter(e["reason_code"] for e in shopify if not e["reason_code"].startswith("deposit_"))
     assert reasons["captured_not_settled"] == injected["capture_never_paid_out"]
     assert reasons["amount_mismatch"] == injected["payout_amount_differs"]
     assert reasons["refund_without_order"] == injected["refund_without_order"]
     # Every settled charge or refund line is matched or an exception; adjustments need no match.
     lines = [b for b in world.store.balance_transactions if b["type"] in ("charge", "refund")]
-    matched = {m["settlement_line_id"] for m in truth["matches"]}
-    orphans = {e["reference_id"] for e in truth["exceptions"] if e["reason_code"] == "refund_without_order"}
+    matched = {m["settlement_line_id"] for m in truth["matches"] if m["provider"] == "shopify_payments"}
+    orphans = {e["reference_id"] for e in shopify if e["reason_code"] == "refund_without_order"}
     assert {str(b["id"]) for b in lines} == matched | orphans
 
 
 def test_no_anomalies_at_rate_zero():
-    truth = simulate(SandboxConfig(seed=5, days=3, orders_per_day=30, anomaly_rate=0.0)).ground_truth
-    assert truth["exceptions"] == [] and sum(truth["anomalies_injected"].values()) == 0
+    truth = simulate(SandboxConfig(seed=5, days=3, orders_per_day=30, anomaly_rate=0.0,
+                                   malformed_rate=0.0)).ground_truth
+    # Disputes are the customers' doing, not an anomaly of the data: Stripe's come at their own rate.
+    assert {e["reason_code"] for e in truth["exceptions"]} <= {"chargeback"}
+    assert sum(truth["anomalies_injected"].values()) == 0

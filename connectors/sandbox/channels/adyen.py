@@ -1,9 +1,10 @@
 """Adyen, the PSP of the stores' card terminals: one Settlement details report per daily batch.
 
 From world.card_payments with psp "adyen" (store card tenders and in-store card refunds; the
-merchant reference is the POS payment id) this builds what Adyen settles for the merchant
-account, batch by batch, and renders each batch as Adyen's "Settlement details report" CSV in
-the 2025 header generation (49 columns, the layout connectors/adyen/settlement_details.py reads):
+merchant reference is the Square payment id, or the Square refund id of a refund) this builds what
+Adyen settles for the merchant account, batch by batch, and renders each batch as Adyen's
+"Settlement details report" CSV in the 2025 header generation (49 columns, the layout
+connectors/adyen/settlement_details.py reads):
 
 - batches close daily at 21:00 America/New_York (the US01 entity's time zone, which is also the
   report's TimeZone column, labelled EST/EDT as the row's instant falls). A payment belongs to the
@@ -12,11 +13,25 @@ the 2025 header generation (49 columns, the layout connectors/adyen/settlement_d
   `unsettled` and appear in no file;
 - a `Settled` row per capture: Gross Credit, and Interchange++ fees (Commission a fixed 0.13,
   Markup 0.60%, Scheme Fees 0.13%, Interchange by card variant) deducted to give Net Credit;
-- a `Refunded` row per refund: Gross Debit = Net Debit, no fees (as Adyen reports card refunds);
+- a `Refunded` row per refund: Gross Debit = Net Debit, no fees (as Adyen reports card refunds). Its
+  Psp Reference is the refunded payment's (a refund made without one has a reference of its own);
 - now and then a `Fee` row (terminal rental) charged against the batch;
 - the `MerchantPayout` row paying out the batch net (Net Debit), credited to the bank the next day
   (world.deposits, payout id "<merchant account> batch <n>"). A batch netting to zero or less pays
   nothing (Adyen carries the balance); the sandbox keeps batches positive with store volumes.
+
+Anomalies, drawn at world.anomaly_rate per settled store sale on a stream of their own (`anomalies`
+counts them), each one what finance must see or what matching must cope with:
+- amount_mismatch: the Settled amount is a few cents off the terminal's payment;
+- duplicate_settlement: the sale is settled again in a later batch (Adyen pays it twice);
+- chargeback: a later batch debits the sale back (Chargeback row, with Adyen's chargeback fee);
+- keyed_entry: a sale keyed by hand on the terminal: no PSP, merchant or order reference, so only its
+  amount and date can match it. Only a sale whose amount no other card payment comes near is keyed
+  (so the match is certain), or, as keyed_entry_pair, two same-amount sales of one store-day and
+  nothing near them: a person must choose (ambiguous_match);
+- unrecorded_sale: a sale keyed on the terminal that nobody rang up in the POS: a Settled row without
+  references whose amount no card payment comes near (unmatched_settlement_line).
+They are injected only into payments of a store the world knows, whose business date the truth needs.
 
 Batch numbers count days since the merchant account opened (2024-01-01), so a batch keeps its
 number whatever window is simulated. At world.malformed_rate a transaction or fee row is written
@@ -26,19 +41,27 @@ well-formed rows, ["_quarantine"] the malformed ones. The canonical payment even
 payments are the stores' Square tenders and refunds (provider adyen, provider_reference the PSP
 reference): the POS simulation tallies them where it creates them (world.tally "payments"); Adyen's
 settlement lines feed settlement matching, not the payments mart, so nothing is tallied here.
+Reconciliation truth (world.expect_match / expect_exception), from what each row is: every
+well-formed line naming a payment matches it by exact_reference (a later line naming the same one is
+a duplicate_settlement_line), a keyed line by amount_tolerance (or is an ambiguous_match), a
+chargeback or unrecorded sale is an exception; a batch with a quarantined row no longer adds up to
+its payout (payout_total_mismatch), and a sale left without a line is captured_not_settled once
+its business date is SETTLE_WITHIN_DAYS before the latest payout date.
 """
 from __future__ import annotations
 
 import csv
 import io
+import random
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.sandbox.world import CardPayment, Deposit, World, cents, money
+from connectors.sandbox.world import CENT, CardPayment, Deposit, World, cents, money
 
 PSP = "adyen"
 INBOX_FOLDER = "adyen_settlements"
@@ -53,6 +76,7 @@ TERMINAL_FEES = (Decimal("19.00"), Decimal("38.00"), Decimal("57.00"))
 COMMISSION = Decimal("0.13")
 MARKUP_RATE = Decimal("0.0060")
 SCHEME_FEE_RATE = Decimal("0.0013")
+CHARGEBACK_FEE = Decimal("15.00")  # Adyen's dispute fee, booked in the Chargeback row's Commission
 # card variant -> (payment method, interchange rate, interchange fixed part)
 CARD_VARIANTS = {
     "visadebit": ("visa", Decimal("0.0005"), Decimal("0.22")),
@@ -61,6 +85,13 @@ CARD_VARIANTS = {
     "mccredit": ("mc", Decimal("0.0190"), Decimal("0.10")),
     "amex": ("amex", Decimal("0.0250"), Decimal("0.00")),
 }
+ANOMALIES = ("amount_mismatch", "duplicate_settlement", "chargeback", "keyed_entry", "unrecorded_sale")
+# Adyen's row of seeds/settlement_providers.csv, which decides what matching can and must find.
+AMOUNT_TOLERANCE = Decimal("0.05")
+SETTLE_WITHIN_DAYS = 2  # a sale is in the payout of the next day's batch at the latest
+# A keyed line is matched on amount within 3 days of its posting, which is up to 2 days after the sale:
+# card payments a week apart can never compete for it.
+KEYED_ISOLATION = timedelta(days=7)
 
 # The 2025 layout, in Adyen's column order.
 HEADER = (
@@ -83,6 +114,11 @@ class SettlementRow:
     cells: dict[str, str]  # the row as Adyen means it (every value well-formed)
     net: Decimal  # signed, credit - debit: positive = money to the merchant
     malformed: dict[str, str] | None = None  # cells overridden in the file, when the row is rendered broken
+    # What the simulation knows of the row: sale, keyed_sale, unrecorded_sale, refund, chargeback, fee, payout;
+    # the card payment it settles or charges back; its signed gross.
+    role: str = "payout"
+    payment: CardPayment | None = None
+    gross: Decimal = Decimal("0")
 
     @property
     def rendered(self) -> dict[str, str]:
@@ -101,12 +137,17 @@ class AdyenBatch:
     def file_name(self) -> str:
         return f"settlement_detail_report_batch_{self.batch_number}.csv"
 
+    @property
+    def payout_id(self) -> str:
+        return f"{MERCHANT_ACCOUNT} batch {self.batch_number}"
+
 
 @dataclass
 class AdyenSandbox:
     merchant_account: str
     batches: list[AdyenBatch] = field(default_factory=list)
     unsettled: list[CardPayment] = field(default_factory=list)  # after the last batch's cut-off
+    anomalies: Counter = field(default_factory=Counter)  # injected anomalies by kind
 
     def render(self, batch: AdyenBatch) -> bytes:
         out = io.StringIO()
@@ -128,15 +169,29 @@ class _Simulation:
     def __init__(self, world: World):
         self.world = world
         self.rng = world.rng(PSP)
+        self.anomaly_rng = world.rng(f"{PSP}:anomalies")  # which anomalies, and their rows
         self.zone = ZoneInfo(REPORT_TIME_ZONE)
         self.sandbox = AdyenSandbox(MERCHANT_ACCOUNT)
+        self.captures = {p.psp_reference: p for p in world.card_payments if p.psp == PSP and p.kind == "capture"}
+        # the store, hence the business date, of each POS order's payments
+        self.store_zones = {o.order_id: ZoneInfo(world.location(o.location).time_zone)
+                            for o in world.orders if o.channel == "pos"}
+        self.fates: dict[str, tuple[str, date | None]] = {}  # capture's PSP reference -> anomaly, later batch day
+        self.ambiguous: set[str] = set()  # PSP references of keyed sales a person must tell apart
+        self.later_rows: dict[date, list[tuple[str, SettlementRow]]] = {}  # batch day -> (anomaly, original row)
 
-    def reference(self) -> str:
-        return "".join(self.rng.choice(_REFERENCE_ALPHABET) for _ in range(16))
+    def reference(self, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
+        return "".join(rng.choice(_REFERENCE_ALPHABET) for _ in range(16))
 
     def batch_day(self, at: datetime) -> date:
         local = at.astimezone(self.zone)
         return local.date() + timedelta(days=1) if local.time() >= BATCH_CUTOFF else local.date()
+
+    def business_date(self, payment: CardPayment) -> date | None:
+        """The payment's date in its store's time zone, as marts.payments dates it; None for an unknown store."""
+        zone = self.store_zones.get(payment.order_id)
+        return payment.at.astimezone(zone).date() if zone else None
 
     def run(self) -> AdyenSandbox:
         for table in ("settlement_details", "_quarantine"):  # known even when nothing settles
@@ -150,11 +205,56 @@ class _Simulation:
                 self.sandbox.unsettled.append(payment)
             elif day >= self.world.start_date:
                 by_day.setdefault(day, []).append(payment)
+        self.plan_anomalies(by_day)
         for day in self.world.business_days:
             if by_day.get(day):
                 self.batch(day, by_day[day])
+        self.record_truth()
         return self.sandbox
 
+    # ---- anomalies ---------------------------------------------------------------------------
+    def plan_anomalies(self, by_day: dict[date, list[CardPayment]]) -> None:
+        days = sorted(by_day)
+        settling = {p.psp_reference for day in days for p in by_day[day] if p.kind == "capture"}
+        for day in days:
+            for payment in by_day[day]:
+                if payment.kind != "capture" or payment.psp_reference in self.fates \
+                        or self.business_date(payment) is None:
+                    continue
+                if self.anomaly_rng.random() >= self.world.anomaly_rate:
+                    continue
+                anomaly = self.anomaly_rng.choice(ANOMALIES)
+                later_day = None
+                if anomaly in ("duplicate_settlement", "chargeback"):
+                    later = [d for d in days if d > day]
+                    if not later:  # nothing settles after this batch within the window
+                        continue
+                    later_day = self.anomaly_rng.choice(later)
+                elif anomaly == "keyed_entry":
+                    near = self.confusable_with(payment)
+                    if near:
+                        twin = near[0]
+                        # A keyed sale that could be taken for another payment is only injected where the
+                        # outcome is certain: two same-amount sales of one store-day, nothing else near.
+                        if len(near) > 1 or twin.psp_reference not in settling or twin.psp_reference in self.fates \
+                                or twin.amount != payment.amount \
+                                or self.business_date(twin) != self.business_date(payment) \
+                                or any(other is not payment for other in self.confusable_with(twin)):
+                            continue
+                        self.fates[twin.psp_reference] = (anomaly, None)
+                        self.ambiguous |= {payment.psp_reference, twin.psp_reference}
+                        anomaly = "keyed_entry_pair"
+                self.fates[payment.psp_reference] = ("keyed_entry" if anomaly == "keyed_entry_pair" else anomaly,
+                                                     later_day)
+                self.sandbox.anomalies[anomaly] += 1
+
+    def confusable_with(self, payment: CardPayment) -> list[CardPayment]:
+        """Other card sales that amount matching could take for this one."""
+        return [other for other in self.captures.values() if other is not payment
+                and abs(other.amount - payment.amount) <= AMOUNT_TOLERANCE
+                and abs(other.at - payment.at) < KEYED_ISOLATION]
+
+    # ---- batches -----------------------------------------------------------------------------
     def base(self, moment: datetime, kind: str, booked_at: datetime, batch_number: int) -> dict[str, str]:
         created, zone = _stamp(moment)
         booked, booked_zone = _stamp(booked_at)
@@ -168,17 +268,26 @@ class _Simulation:
         batch = AdyenBatch(number, day, closed_at)
         for payment in payments:
             if payment.kind == "capture":
-                batch.rows.append(self.settled(payment, closed_at, number))
+                anomaly, later_day = self.fates.get(payment.psp_reference, (None, None))
+                row = self.settled(payment, closed_at, number, anomaly)
+                batch.rows.append(row)
+                if later_day is not None:
+                    self.later_rows.setdefault(later_day, []).append((anomaly, row))
+                if anomaly == "unrecorded_sale":
+                    batch.rows.append(self.unrecorded(payment, closed_at, number))
             elif payment.kind == "refund":
                 batch.rows.append(self.refunded(payment, closed_at, number))
             else:
                 raise ValueError(f"unknown card payment kind {payment.kind!r}")
+        for anomaly, original in self.later_rows.get(day, []):
+            batch.rows.append(self.settled_again(original, closed_at, number) if anomaly == "duplicate_settlement"
+                              else self.chargeback(original, closed_at, number))
         if self.rng.random() < FEE_ROW_RATE:
             fee = self.rng.choice(TERMINAL_FEES)
             cells = self.base(closed_at - timedelta(minutes=5), "Fee", closed_at, number)
             cells.update({"Modification Reference": f"Terminal rental {day:%B %Y}", "Net Currency": self.currency,
                           "Net Debit (NC)": money(fee)})
-            batch.rows.append(SettlementRow(cells, -fee))
+            batch.rows.append(SettlementRow(cells, -fee, role="fee"))
         for row in batch.rows:
             self.maybe_malform(row)
         net = sum((row.net for row in batch.rows), Decimal("0"))
@@ -190,10 +299,10 @@ class _Simulation:
             cells.update({"Modification Reference": f"{payout_ref} batch {number}, {MERCHANT_ACCOUNT} batch {number}, "
                                                     f"{MERCHANT_ACCOUNT}",
                           "Net Currency": self.currency, "Net Debit (NC)": money(net)})
-            batch.rows.append(SettlementRow(cells, -net))
+            batch.rows.append(SettlementRow(cells, -net, role="payout"))
             good += 1
             self.world.deposits.append(Deposit(
-                provider=PSP, payout_id=f"{MERCHANT_ACCOUNT} batch {number}", amount=net, currency=self.currency,
+                provider=PSP, payout_id=batch.payout_id, amount=net, currency=self.currency,
                 value_date=day + timedelta(days=PAYOUT_DELAY_DAYS),
                 bank_reference=f"ADYEN PAYOUT {payout_ref} BATCH {number} {MERCHANT_ACCOUNT}"))
         self.world.count(PSP, "settlement_details", good)
@@ -204,29 +313,86 @@ class _Simulation:
     def currency(self) -> str:
         return self.world.currency
 
-    def settled(self, payment: CardPayment, booked_at: datetime, number: int) -> SettlementRow:
-        variant = self.rng.choice(sorted(CARD_VARIANTS))
+    def sale_row(self, at: datetime, booked_at: datetime, number: int, gross: Decimal, currency: str,
+                 references: dict[str, str], rng: random.Random) -> tuple[dict[str, str], Decimal]:
+        """A Settled row's cells and net: the sale's gross less Adyen's Interchange++ fees."""
+        variant = rng.choice(sorted(CARD_VARIANTS))
         method, rate, fixed = CARD_VARIANTS[variant]
-        gross = cents(payment.amount)
         fees = {"Commission (NC)": COMMISSION, "Markup (NC)": cents(gross * MARKUP_RATE),
                 "Scheme Fees (NC)": cents(gross * SCHEME_FEE_RATE), "Interchange (NC)": cents(gross * rate) + fixed}
         net = gross - sum(fees.values(), Decimal("0"))
-        cells = self.base(payment.at, "Settled", booked_at, number)
+        cells = self.base(at, "Settled", booked_at, number)
         cells.update({
-            "Psp Reference": payment.psp_reference, "Merchant Reference": payment.merchant_reference,
-            "Payment Method": method, "Payment Method Variant": variant, "Modification Reference": self.reference(),
-            "Modification Merchant Reference": payment.merchant_reference, "Gross Currency": payment.currency,
-            "Gross Credit (GC)": money(gross), "Exchange Rate": "1", "Net Currency": payment.currency,
+            "Psp Reference": references.get("psp", ""), "Merchant Reference": references.get("merchant", ""),
+            "Payment Method": method, "Payment Method Variant": variant, "Modification Reference": self.reference(rng),
+            "Modification Merchant Reference": references.get("merchant", ""), "Gross Currency": currency,
+            "Gross Credit (GC)": money(gross), "Exchange Rate": "1", "Net Currency": currency,
             "Net Credit (NC)" if net >= 0 else "Net Debit (NC)": money(abs(net)),
             **{column: money(fee) for column, fee in fees.items()},
-            "Shopper Country": "US", "Merchant Order Reference": str(payment.order_id),
-            "Settlement Flow": "US_Adyen", "Authorisation Code": f"{self.rng.randrange(10**6):06d}",
+            "Shopper Country": "US", "Merchant Order Reference": references.get("order", ""),
+            "Settlement Flow": "US_Adyen", "Authorisation Code": f"{rng.randrange(10**6):06d}",
         })
-        return SettlementRow(cells, net)
+        return cells, net
+
+    def settled(self, payment: CardPayment, booked_at: datetime, number: int, anomaly: str | None) -> SettlementRow:
+        gross = cents(payment.amount)
+        if anomaly == "amount_mismatch":
+            gross += self.anomaly_rng.choice((-1, 1)) * self.anomaly_rng.randint(1, 9) * CENT
+        if anomaly == "keyed_entry":  # keyed on the terminal: Adyen never learnt the POS's references
+            references, role = {}, "keyed_sale"
+        else:
+            references = {"psp": payment.psp_reference, "merchant": payment.merchant_reference,
+                          "order": str(payment.order_id)}
+            role = "sale"
+        cells, net = self.sale_row(payment.at, booked_at, number, gross, payment.currency, references, self.rng)
+        return SettlementRow(cells, net, role=role, payment=payment, gross=gross)
+
+    def settled_again(self, original: SettlementRow, booked_at: datetime, number: int) -> SettlementRow:
+        """The same capture settled once more, booked in a later batch."""
+        booked, booked_zone = _stamp(booked_at)
+        cells = {**original.cells, "Batch Number": str(number), "Booking Date": booked,
+                 "Booking Date TimeZone": booked_zone}
+        return SettlementRow(cells, original.net, role=original.role, payment=original.payment, gross=original.gross)
+
+    def chargeback(self, original: SettlementRow, booked_at: datetime, number: int) -> SettlementRow:
+        """The cardholder disputes the sale: its amount and Adyen's dispute fee are debited."""
+        payment, rng = original.payment, self.anomaly_rng
+        amount = cents(payment.amount)
+        cells = self.base(booked_at - timedelta(minutes=rng.randrange(30, 600)), "Chargeback", booked_at, number)
+        cells.update({
+            "Psp Reference": payment.psp_reference, "Merchant Reference": payment.merchant_reference,
+            "Payment Method": original.cells["Payment Method"],
+            "Payment Method Variant": original.cells["Payment Method Variant"],
+            "Modification Reference": self.reference(rng), "Gross Currency": payment.currency,
+            "Gross Debit (GC)": money(amount), "Exchange Rate": "1", "Net Currency": payment.currency,
+            "Net Debit (NC)": money(amount + CHARGEBACK_FEE), "Commission (NC)": money(CHARGEBACK_FEE),
+            "Shopper Country": "US", "Merchant Order Reference": str(payment.order_id),
+            "Dispute Reference": self.reference(rng), "Settlement Flow": "US_Adyen",
+        })
+        return SettlementRow(cells, -(amount + CHARGEBACK_FEE), role="chargeback", payment=payment, gross=-amount)
+
+    def unrecorded(self, beside: CardPayment, booked_at: datetime, number: int) -> SettlementRow:
+        """A sale keyed on the terminal beside a POS sale, that nobody rang up in the POS.
+
+        Like every keyed sale it comes without references; its amount is one no card payment comes near,
+        so nothing can match it.
+        """
+        rng = self.anomaly_rng
+        at = beside.at - timedelta(minutes=rng.randrange(1, 60))
+        while True:
+            gross = Decimal(rng.randrange(1_000, 20_000)) / 100
+            if not any(abs(p.amount - gross) <= AMOUNT_TOLERANCE and abs(p.at - at) < KEYED_ISOLATION
+                       for p in self.captures.values()):
+                break
+        cells, net = self.sale_row(at, booked_at, number, gross, beside.currency, {}, rng)
+        return SettlementRow(cells, net, role="unrecorded_sale", gross=gross)
 
     def refunded(self, payment: CardPayment, booked_at: datetime, number: int) -> SettlementRow:
         variant = self.rng.choice(sorted(CARD_VARIANTS))
         amount = cents(payment.amount)
+        # A refund of a payment belongs to the payment's order; one made without a payment, to its own ticket.
+        refunded = self.captures.get(payment.psp_reference)
+        order_id = refunded.order_id if refunded else payment.order_id
         cells = self.base(payment.at, "Refunded", booked_at, number)
         cells.update({
             "Psp Reference": payment.psp_reference, "Merchant Reference": payment.merchant_reference,
@@ -234,9 +400,9 @@ class _Simulation:
             "Modification Reference": self.reference(), "Modification Merchant Reference": payment.merchant_reference,
             "Gross Currency": payment.currency, "Gross Debit (GC)": money(amount), "Exchange Rate": "1",
             "Net Currency": payment.currency, "Net Debit (NC)": money(amount), "Shopper Country": "US",
-            "Merchant Order Reference": str(payment.order_id), "Settlement Flow": "US_Adyen",
+            "Merchant Order Reference": str(order_id), "Settlement Flow": "US_Adyen",
         })
-        return SettlementRow(cells, -amount)
+        return SettlementRow(cells, -amount, role="refund", payment=payment, gross=-amount)
 
     def maybe_malform(self, row: SettlementRow) -> None:
         # both draws happen for every row, so the rate alone decides which rows break
@@ -249,6 +415,48 @@ class _Simulation:
         else:
             day_first = datetime.strptime(row.cells["Creation Date"], "%Y-%m-%d %H:%M:%S")
             row.malformed = {"Creation Date": day_first.strftime("%d/%m/%Y %H:%M")}
+
+    # ---- ground truth ------------------------------------------------------------------------
+    def record_truth(self) -> None:
+        """What a correct reconciliation finds in the lines that load (a quarantined row is no line)."""
+        world, batches = self.world, self.sandbox.batches
+        matched: set[tuple[str, str]] = set()  # (role, PSP reference) of the payments a line settles
+        for batch in batches:
+            if batch.payout is not None and sum((row.net for row in batch.rows if row.malformed), Decimal("0")):
+                world.expect_exception(PSP, "payout_total_mismatch", "payout", batch.payout_id)
+            for line_number, row in enumerate(batch.rows, start=2):  # the header is line 1
+                if row.malformed or row.role in ("fee", "payout"):
+                    continue
+                line_id = f"{MERCHANT_ACCOUNT}/{batch.batch_number}/{line_number}"
+                payment = row.payment
+                if row.role in ("sale", "refund"):
+                    if (row.role, payment.psp_reference) in matched:  # the earlier line got the payment
+                        world.expect_exception(PSP, "duplicate_settlement_line", "settlement_line", line_id)
+                        continue
+                    matched.add((row.role, payment.psp_reference))
+                    variance = row.gross - (payment.amount if row.role == "sale" else -payment.amount)
+                    world.expect_match(PSP, line_id, payment.merchant_reference, "exact_reference", variance)
+                    if variance:
+                        world.expect_exception(PSP, "amount_mismatch", "settlement_line", line_id)
+                elif row.role == "keyed_sale":
+                    if payment.psp_reference in self.ambiguous:
+                        world.expect_exception(PSP, "ambiguous_match", "settlement_line", line_id)
+                    else:
+                        matched.add(("sale", payment.psp_reference))
+                        world.expect_match(PSP, line_id, payment.merchant_reference, "amount_tolerance",
+                                           row.gross - payment.amount)
+                elif row.role == "chargeback":
+                    world.expect_exception(PSP, "chargeback", "settlement_line", line_id)
+                elif row.role == "unrecorded_sale":
+                    world.expect_exception(PSP, "unmatched_settlement_line", "settlement_line", line_id)
+        paid = [batch.business_day for batch in batches if batch.payout is not None]
+        if not paid:
+            return
+        due = max(paid) + timedelta(days=PAYOUT_DELAY_DAYS - SETTLE_WITHIN_DAYS)
+        for payment in self.captures.values():
+            business_date = self.business_date(payment) or payment.at.astimezone(self.zone).date()
+            if ("sale", payment.psp_reference) not in matched and business_date <= due:
+                world.expect_exception(PSP, "captured_not_settled", "payment", payment.merchant_reference)
 
 
 def simulate(world: World) -> AdyenSandbox:

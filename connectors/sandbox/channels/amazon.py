@@ -22,6 +22,20 @@ The API-served reports render a share of transaction rows malformed (world.malfo
 amount with a currency suffix), which the parser quarantines. The last day's report also arrives
 as a Seller Central download in the inbox (`amazon_settlements/`), byte for byte the report the API
 serves, so loading both adds nothing.
+
+Reconciliation truth (provider amazon; counterparts are the orders the Orders API serves: an
+order's total for its sale rows, its refunded total for its refund rows). The ItemPrice and
+Promotion rows of an order's shipment add up to its OrderTotal: many_to_one (order_reference_amount
+if one row is left). A refund's rows make the order's refunded total themselves, so they always
+match. At world.anomaly_rate, on a random stream of its own (so orders and reports stay as they
+are), Amazon
+- applies a price adjustment at shipment (a Promotion row the Orders API does not show): the order
+  settles short of its total, order_reference with a variance and an amount_mismatch;
+- passes on a buyer's card chargeback on a shipped order (Chargeback Refund rows): chargeback;
+- (a quarter as often per order) grants a goodwill refund on an order placed before the history
+  starts, kept by the buyer, so no order and no item it names is known: refund_without_order.
+A quarantined row leaves its settlement short of the stated total (payout_total_mismatch) and, if
+it was a sale row, its order short of its total (amount_mismatch).
 """
 from __future__ import annotations
 
@@ -63,6 +77,9 @@ SHIPPING_PRICE = Decimal("5.99")
 FREE_SHIPPING_FROM = Decimal("35.00")
 CANCEL_SHARE = 0.03
 REFUND_SHARE = 0.10
+PROVIDER = "amazon"  # seeds/settlement_providers
+PRICE_ADJUSTMENT_RATES = (Decimal("0.05"), Decimal("0.10"), Decimal("0.15"), Decimal("0.20"))
+ANOMALIES = ("price_adjustment", "chargeback", "refund_of_order_before_history")
 
 COLUMNS = (
     "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount", "currency",
@@ -88,6 +105,7 @@ class SettlementLine:
     quantity: int | None = None
     shipment_id: str = ""
     adjustment_id: str = ""
+    promotion_id: str = ""
     malformed: bool = False  # rendered unparsable in the API-served report
 
 
@@ -114,6 +132,7 @@ class AmazonSandbox:
     documents: dict[str, bytes]  # reportDocumentId -> the report file as Amazon serves it
     settlements: list[Settlement]
     inbox_files: dict[str, bytes]  # file name -> content, downloaded from Seller Central
+    anomalies: dict[str, int] = field(default_factory=dict)  # what the simulation injected, by kind
 
     def report_document(self, report_id: str) -> bytes:
         report = next(r for r in self.reports if r["reportId"] == report_id)
@@ -144,6 +163,10 @@ class _Simulation:
         self.orders_per_day = orders_per_day
         self.rng = world.rng("amazon")
         self.malformed_rng = world.rng("amazon:malformed")
+        self.anomaly_rng = world.rng("amazon:anomalies")
+        self.anomalies = dict.fromkeys(ANOMALIES, 0)
+        self.order_totals: dict[str, Decimal] = {}  # OrderTotal of every shipped order, as the Orders API says
+        self.unknown_orders: set[str] = set()  # orders refunded that the Orders API does not know
         self.window_end = world.local(world.end_date, time(0), TIME_ZONE)
         self.orders: list[dict] = []
         self.items: dict[str, list[dict]] = {}
@@ -156,24 +179,32 @@ class _Simulation:
         self._ids.add(value)
         return value
 
-    def _order_id(self) -> str:
-        rng = self.rng
+    def _order_id(self, rng=None) -> str:
+        rng = rng or self.rng
         return self._unique(lambda: f"11{rng.randint(1, 4)}-{rng.randrange(10 ** 7):07d}-{rng.randrange(10 ** 7):07d}")
 
-    def _digits(self, n: int) -> str:
-        return self._unique(lambda: str(self.rng.randrange(10 ** (n - 1), 10 ** n)))
+    def _digits(self, n: int, rng=None) -> str:
+        rng = rng or self.rng
+        return self._unique(lambda: str(rng.randrange(10 ** (n - 1), 10 ** n)))
+
+    def _inject(self, share: float = 1.0) -> bool:
+        return self.anomaly_rng.random() < self.world.anomaly_rate * share
 
     def run(self) -> AmazonSandbox:
         for day in self.world.business_days:
             for _ in range(self.orders_per_day):
                 self._order(day)
+            for _ in range(self.orders_per_day):
+                if self._inject(share=0.25):
+                    self._refund_of_order_before_history(day)
         settlements = self._settlements()
         reports, documents = self._reports(settlements)
         last = settlements[-1]
         inbox = {f"{last.settlement_id}.txt": documents[reports[-1]["reportDocumentId"]]}
         self._register(settlements)
         self._tally(settlements)
-        return AmazonSandbox(self.orders, self.items, reports, documents, settlements, inbox)
+        self._expect(settlements)
+        return AmazonSandbox(self.orders, self.items, reports, documents, settlements, inbox, dict(self.anomalies))
 
     # ---- orders -----------------------------------------------------------------------------
     def _order(self, day: date) -> None:
@@ -247,9 +278,14 @@ class _Simulation:
             lines=[SoldLine(line["item_id"], line["sku"].sku, line["quantity"], line["sku"].price, Decimal("0.00"),
                             line["tax"]) for line in lines]))
         if shipped_at:
+            self.order_totals[order_id] = total
             self._ship(order_id, lines, shipped_at)
         if refund_at:
             self._refund(order_id, lines[0], len(lines) == 1, refund_at)
+        elif shipped_at and not refunded and self._inject():
+            disputed_at = shipped_at + timedelta(seconds=self.anomaly_rng.randrange(86_400, 4 * 86_400))
+            if disputed_at < self.window_end:  # else disputed after the history ends: not seen yet
+                self._chargeback(order_id, lines, disputed_at)
 
     def _ship(self, order_id: str, lines: list[dict], at: datetime) -> None:
         shipment = "D" + self._digits(9)
@@ -264,6 +300,14 @@ class _Simulation:
             self._post(common, "ItemPrice", "Tax", line["tax"])
             if line["shipping"]:
                 self._post(common, "ItemPrice", "Shipping", line["shipping"])
+            if line is lines[0] and self._inject():
+                # Amazon lowered the price at shipment (a price match it funds from the seller's proceeds);
+                # the Orders API still shows the price the buyer ordered at.
+                self.anomalies["price_adjustment"] += 1
+                rate = self.anomaly_rng.choice(PRICE_ADJUSTMENT_RATES)
+                promotion = f"PLM_{self.anomaly_rng.getrandbits(64):016x}"
+                self._post({**common, "promotion_id": promotion}, "Promotion", "Principal",
+                           -cents(line["principal"] * rate))
             self._post(common, "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", -line["tax"])
             self._post(common, "ItemFees", "Commission", -_referral_fee(line))
 
@@ -282,6 +326,33 @@ class _Simulation:
         self._post(common, "ItemFees", "Commission", fee)
         admin_fee = min(MAX_REFUND_ADMIN_FEE, cents(fee * REFUND_ADMIN_FEE_RATE))
         self._post(common, "ItemFees", "RefundCommission", -admin_fee)
+
+    def _chargeback(self, order_id: str, lines: list[dict], at: datetime) -> None:
+        """The buyer's card issuer takes the whole order back (the goods stay with the buyer); Amazon passes
+        it on as a Chargeback Refund, giving back the tax it withheld and its referral fee."""
+        self.anomalies["chargeback"] += 1
+        adjustment = self._digits(14, self.anomaly_rng)
+        for line in lines:
+            common = {"transaction_type": "Chargeback Refund", "order_id": order_id, "posted_at": at,
+                      "order_item_code": line["item_id"], "sku": line["sku"].sku, "adjustment_id": adjustment}
+            self._post(common, "ItemPrice", "Principal", -line["principal"])
+            self._post(common, "ItemPrice", "Tax", -line["tax"])
+            if line["shipping"]:
+                self._post(common, "ItemPrice", "Shipping", -line["shipping"])
+            self._post(common, "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", line["tax"])
+            self._post(common, "ItemFees", "Commission", _referral_fee(line))
+
+    def _refund_of_order_before_history(self, day: date) -> None:
+        """A goodwill refund on an order placed before the history starts, the buyer keeping the goods:
+        the Orders API pull does not reach the order, and no stock comes back to the warehouse."""
+        rng = self.anomaly_rng
+        self.anomalies["refund_of_order_before_history"] += 1
+        order_id = self._order_id(rng)
+        self.unknown_orders.add(order_id)
+        at = self.world.local(day, time(0), TIME_ZONE) + timedelta(seconds=rng.randrange(86_400))
+        common = {"transaction_type": "Refund", "order_id": order_id, "posted_at": at,
+                  "adjustment_id": self._digits(14, rng)}
+        self._post(common, "ItemPrice", "Goodwill", -cents(rng.choice(self.world.catalog).price * Decimal("0.5")))
 
     def _post(self, common: dict, amount_type: str, description: str, amount: Decimal) -> None:
         self.postings.append(SettlementLine(amount_type=amount_type, amount_description=description,
@@ -349,8 +420,9 @@ class _Simulation:
         voided), dated by PurchaseDate; order_total = items + shipping + tax, a line's net = ItemPrice +
         ItemTax. Payments and returns come from the settlement report rows that parse (a malformed row
         is quarantined, so its amount reaches no event): one event per order transaction (gross = its
-        ItemPrice rows), one fee per other-transaction row (gross 0), one payout per settlement (gross =
-        -total); one returned line per refunded item (refund = -its ItemPrice rows), linked to the item.
+        ItemPrice and Promotion rows), one fee per other-transaction row (gross 0), one payout per
+        settlement (gross = -total); one returned line per refunded item (refund = -its ItemPrice rows),
+        linked to the item.
         """
         world = self.world
         for order in self.orders:
@@ -368,7 +440,7 @@ class _Simulation:
         for settlement in settlements:
             parsed = [line for line in settlement.lines if not line.malformed]
             for number, line in enumerate(parsed):
-                gross = line.amount if line.amount_type == "ItemPrice" else Decimal("0")
+                gross = line.amount if line.amount_type in ("ItemPrice", "Promotion") else Decimal("0")
                 if line.order_id:
                     key = (settlement.settlement_id, line.transaction_type, line.order_id,
                            line.adjustment_id or line.shipment_id)
@@ -387,6 +459,53 @@ class _Simulation:
         for (adjustment_id, order_id, item_id), refund in refunds.items():
             world.tally("returns", CHANNEL, self._business_date(refund["at"]), refund["amount"])
             world.return_links.append(ReturnLink(CHANNEL, f"{adjustment_id}:{item_id}", CHANNEL, order_id, item_id))
+
+    # ---- reconciliation truth ----------------------------------------------------------------
+    def _expect(self, settlements: list[Settlement]) -> None:
+        """What reconciling the report rows that parse must find (counterpart = the order).
+
+        An order's sale rows settle its OrderTotal, short of it by a price adjustment or a quarantined row
+        (order_reference, variance = settled - total: amount_mismatch of the line, or of the order's group
+        when several are left); complete, they match it exactly (many_to_one, or order_reference_amount
+        when one is left). Refund rows match the refunded total they make. Chargebacks and refunds of
+        unknown orders have no counterpart. A settlement that lost rows to quarantine no longer ties out.
+        """
+        world = self.world
+        groups: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
+        for settlement in settlements:
+            quarantined = [line.amount for line in settlement.lines if line.malformed]
+            if len(quarantined) < len(settlement.lines) and sum(quarantined, Decimal("0")):
+                world.expect_exception(PROVIDER, "payout_total_mismatch", "payout", settlement.settlement_id)
+            for index, line in enumerate(settlement.lines):
+                if line.malformed or line.amount_type not in ("ItemPrice", "Promotion") or not line.order_id:
+                    continue  # quarantined, or a fee that needs no match
+                line_id = settlement_line_id(settlement, index)
+                if line.transaction_type == "Chargeback Refund":
+                    world.expect_exception(PROVIDER, "chargeback", "settlement_line", line_id)
+                elif line.order_id in self.unknown_orders:
+                    world.expect_exception(PROVIDER, "refund_without_order", "settlement_line", line_id)
+                else:
+                    kind = "sale" if line.transaction_type == "Order" else "refund"
+                    groups.setdefault((line.order_id, kind), []).append((line_id, line.amount))
+        for (order_id, kind), lines in groups.items():
+            settled = sum((amount for _, amount in lines), Decimal("0"))
+            variance = settled - self.order_totals[order_id] if kind == "sale" else Decimal("0")
+            if variance:
+                rule = "order_reference"
+                if len(lines) == 1:
+                    world.expect_exception(PROVIDER, "amount_mismatch", "settlement_line", lines[0][0])
+                else:
+                    world.expect_exception(PROVIDER, "amount_mismatch", "settlement_group",
+                                           f"{PROVIDER}:{order_id}:{kind}")
+            else:
+                rule = "order_reference_amount" if len(lines) == 1 else "many_to_one"
+            for line_id, _ in lines:
+                world.expect_match(PROVIDER, line_id, order_id, rule, variance)
+
+
+def settlement_line_id(settlement: Settlement, index: int) -> str:
+    """The settlement line of a report row: amazon:settlement:file line (header line 1, summary line 2)."""
+    return f"{PROVIDER}:{settlement.settlement_id}:{index + 3}"
 
 
 def _referral_fee(line: dict) -> Decimal:
@@ -411,6 +530,7 @@ def render_report(settlement: Settlement) -> bytes:
             "posted-date": line.posted_at.astimezone(timezone.utc).date().isoformat(),
             "posted-date-time": _report_time(line.posted_at), "order-item-code": line.order_item_code,
             "sku": line.sku, "quantity-purchased": "" if line.quantity is None else str(line.quantity),
+            "promotion-id": line.promotion_id,
         })
     text = "\t".join(COLUMNS) + "\r\n"
     text += "".join("\t".join(row.get(column, "") for column in COLUMNS) + "\r\n" for row in rows)

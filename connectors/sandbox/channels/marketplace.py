@@ -12,6 +12,13 @@ Each business day's activity is one settlement file in the format of the marketp
 bank the next day (a Deposit for the bank simulation). Malformed rows are rendered at the world's
 malformed_rate (a bad date, a bad amount or an unknown line type); they are counted as the
 quarantine's ground truth, the well-formed rows as settlement_lines'.
+
+Reconciliation truth (provider = the channel; counterparts are the orders the files' sale rows make):
+an order's sale rows, and its refund rows, match the order by order_reference_amount when one row is
+left, else many_to_one. At the world's anomaly_rate per business day the marketplace refunds an order
+sold before the window (its sale is in no file): refund_without_order. A quarantined row leaves its
+settlement short of the Disbursement (payout_total_mismatch), and a refund whose order lost every sale
+row to quarantine names no known order (refund_without_order).
 """
 from __future__ import annotations
 
@@ -88,19 +95,26 @@ class _Simulation:
         self.mapping = mapping
         self.rng = world.rng(CHANNEL)
         self.malformed_rng = world.rng(f"{CHANNEL}:malformed")  # apart, so the rate never shifts the business
+        self.anomaly_rng = world.rng(f"{CHANNEL}:anomalies")  # apart too, for the same reason
+        self.anomalies: dict[str, int] = {"refund_of_order_before_window": 0}
         self.settlements = {day: Settlement(f"BZ-S-{day:%Y%m%d}", day) for day in world.business_days}
         self.order_no = 4_100_000 + self.rng.randrange(1000) * 100
+        self.first_order_no = self.order_no + 1
+        self.orders_before_window: set[str] = set()
 
     def run(self) -> MarketplaceSandbox:
         for day in self.world.business_days:
             for _ in range(self.rng.randint(*ORDERS_PER_DAY)):
                 self._order(day)
+            if self.anomaly_rng.random() < self.world.anomaly_rate:
+                self._refund_of_order_before_window(day)
             self._fees_and_adjustments(day)
         sandbox = MarketplaceSandbox(MARKETPLACE, self.mapping, list(self.settlements.values()))
         for settlement in sandbox.settlements:
             self._close(settlement)
         self._count(sandbox)
         self._tally(sandbox)
+        self._expect(sandbox)
         return sandbox
 
     def _order(self, day: date) -> None:
@@ -145,6 +159,29 @@ class _Simulation:
         settlement.rows.append(SettlementRow(day, "commission", cents(total * COMMISSION_RATE), order_id,
                                              description=f"Commission refund on order {order_id}"))
 
+    def _refund_of_order_before_window(self, day: date) -> None:
+        """A refund (and the commission given back) of an order sold before the window, so in no file.
+
+        Refunded without asking the item back, as marketplaces often do for cheap items: no stock comes
+        back to the warehouse, which keeps the WMS simulation's streams as they are.
+        """
+        rng = self.anomaly_rng
+        while True:
+            order_id = f"BZ{self.first_order_no - rng.randint(1, 5000)}"
+            if order_id not in self.orders_before_window:
+                break
+        self.orders_before_window.add(order_id)
+        self.anomalies["refund_of_order_before_window"] += 1
+        settlement = self.settlements[day]
+        total = Decimal("0")
+        for sku in rng.sample(self.world.catalog, rng.choice((1, 1, 2))):
+            amount = cents(sku.price)
+            total += amount
+            settlement.rows.append(SettlementRow(day, "refund", -amount, order_id, sku.sku, 1,
+                                                 f"Refund order {order_id} item {sku.sku}"))
+        settlement.rows.append(SettlementRow(day, "commission", cents(total * COMMISSION_RATE), order_id,
+                                             description=f"Commission refund on order {order_id}"))
+
     def _fees_and_adjustments(self, day: date) -> None:
         settlement, rng = self.settlements[day], self.rng
         if rng.random() < ADVERTISING_SHARE:
@@ -179,6 +216,7 @@ class _Simulation:
             "settlements": len(sandbox.settlements),
             "net_by_settlement": {s.settlement_id: format(s.net, "f") for s in sandbox.settlements},
             "malformed_rows": bad,
+            "anomalies": dict(self.anomalies),
         }
 
 
@@ -222,6 +260,44 @@ class _Simulation:
             world.tally("orders", CHANNEL, order["date"], order["amount"])
         for event in events.values():
             world.tally("payments", CHANNEL, event["date"], event["gross"])
+
+    def _expect(self, sandbox: MarketplaceSandbox) -> None:
+        """What reconciling the files that parse must find (provider = the channel, counterpart = the order).
+
+        Orders exist for the sale rows that parse; a refund matches its order's refunded total. One row of
+        an order and kind left -> order_reference_amount, several -> many_to_one (their sum is the order's
+        total, or its refunded total, by construction).
+        """
+        world = self.world
+        sold: dict[str, list[str]] = {}
+        refunded: dict[str, list[str]] = {}
+        for settlement in sandbox.settlements:
+            quarantined = Decimal("0")
+            for index, row in enumerate(settlement.rows):
+                if row.malformed:
+                    quarantined += row.amount
+                    continue
+                line_id = settlement_line_id(settlement, index)
+                if row.line_type == "sale":
+                    sold.setdefault(row.order_id, []).append(line_id)
+                elif row.line_type == "refund":
+                    refunded.setdefault(row.order_id, []).append(line_id)
+            if quarantined:
+                world.expect_exception(CHANNEL, "payout_total_mismatch", "payout", settlement.settlement_id)
+        for order_id, lines in [*sold.items(), *refunded.items()]:
+            if order_id not in sold:
+                # sold before the window, or its every sale row quarantined: no order to refund
+                for line_id in lines:
+                    world.expect_exception(CHANNEL, "refund_without_order", "settlement_line", line_id)
+                continue
+            rule = "order_reference_amount" if len(lines) == 1 else "many_to_one"
+            for line_id in lines:
+                world.expect_match(CHANNEL, line_id, order_id, rule)
+
+
+def settlement_line_id(settlement: Settlement, index: int) -> str:
+    """The staging key of a row: marketplace:settlement:file line (the header is line 1)."""
+    return f"{MARKETPLACE}:{settlement.settlement_id}:{index + 2}"
 
 
 def simulate(world: World, mapping: Mapping | str = MARKETPLACE) -> MarketplaceSandbox:

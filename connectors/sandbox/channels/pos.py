@@ -447,7 +447,9 @@ class _Simulation:
         if method == "THIRD_PARTY_CARD":
             # A linked card refund is an Adyen refund of the capture; an unlinked one gets its own reference.
             reference = self.adyen_capture[payment["id"]] if payment else self._psp_reference()
-            merchant_reference = payment["id"] if payment else refund["id"]
+            # Square's refund id is the merchant's reference of the refund: the payment event marts.payments
+            # keys it by, which settlement matching must find from Adyen's Refunded row.
+            merchant_reference = refund["id"]
             refund["destination_type"] = "EXTERNAL"
             refund["destination_details"] = {"external_details": {"type": "CARD", "source": "Adyen",
                                                                   "source_id": reference}}

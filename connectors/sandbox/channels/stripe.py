@@ -6,7 +6,8 @@ charge id). From them this builds the Stripe account as its API would serve it:
 
 - a captured charge per capture (metadata order_id / order_name: how Stripe links back to Shopify),
   with a `charge` balance transaction bearing Stripe's standard US card fee, 2.9% + 30 cents,
-  computed in integer cents (half up);
+  computed in integer cents (half up). At world.anomaly_rate the card is international and Stripe
+  bills 3.9% + 30 cents instead: a fee the fee schedule (seeds/fee_schedules.csv) does not expect;
 - a refund per refund (no fee: Stripe keeps the original fee), with a `refund` balance transaction.
   A refund whose charge is not in the account cannot exist in Stripe: it is left out and listed
   in `refunds_without_charge`;
@@ -21,6 +22,14 @@ charge id). From them this builds the Stripe account as its API would serve it:
 Payouts arriving inside the window are `paid` and reach the bank (world.deposits, statement text
 "STRIPE TRANSFER <po id>"); those arriving later stay `in_transit` (already created) or `pending`
 (created at the end of the window) and are served all the same, their transactions `pending`.
+
+Reconciliation truth: every balance transaction of a payout the pulls land is a settlement line
+naming its source; it matches its charge, refund or dispute withdrawal (the chargeback event's id is
+the withdrawal's balance transaction id) by exact_reference, with no variance: Stripe settles exactly
+what it captured. A dispute's line is a chargeback exception, an international card's charge line a
+fee_mismatch. A charge in no landed payout although its business date is settle-within days before
+the latest payout's arrival is captured_not_settled: Stripe held it back, its day's balance being
+negative. Stripe's API serves validated objects, so no line is lost to quarantine.
 
 Ground truth (world.records["stripe"]) counts what pulling every business day of the window
 with connectors/stripe/daily_pull.py lands: charges, refunds and disputes created in the window,
@@ -44,10 +53,14 @@ from connectors.stripe.models import to_major, to_minor
 PSP = "stripe"
 ACCOUNT_TIME_ZONE = "America/New_York"
 FEE_PERCENT_TENTHS = 29  # 2.9% in tenths of a percent, so the fee stays integer arithmetic
+INTERNATIONAL_FEE_PERCENT_TENTHS = 39  # a card issued outside the US
+INTERNATIONAL_CARD_COUNTRIES = ("GB", "CA", "DE", "FR", "AU", "MX")
 FEE_FIXED_CENTS = 30
 DISPUTE_FEE_CENTS = 1500
 DISPUTE_RATE = 0.04
 PAYOUT_DELAY_DAYS = 2
+# After how many days a capture must be in a payout (seeds/settlement_providers.csv settle_within_days).
+SETTLE_WITHIN_DAYS = PAYOUT_DELAY_DAYS
 DISPUTE_REASONS = ("fraudulent", "product_not_received", "duplicate", "subscription_canceled")
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -58,11 +71,12 @@ class StripeSandbox(StripeStore):
 
     account_time_zone: str = ACCOUNT_TIME_ZONE
     refunds_without_charge: list[CardPayment] = field(default_factory=list)
+    international_charges: set[str] = field(default_factory=set)  # charge ids billed the international fee
 
 
-def card_fee_cents(amount_cents: int) -> int:
-    """Stripe's standard US card pricing, 2.9% + 30c, rounded half up to the cent."""
-    return (amount_cents * FEE_PERCENT_TENTHS + 500) // 1000 + FEE_FIXED_CENTS
+def card_fee_cents(amount_cents: int, percent_tenths: int = FEE_PERCENT_TENTHS) -> int:
+    """Stripe's US card pricing, 2.9% + 30c by default, rounded half up to the cent."""
+    return (amount_cents * percent_tenths + 500) // 1000 + FEE_FIXED_CENTS
 
 
 def _unix(moment: datetime) -> int:
@@ -73,6 +87,8 @@ class _Simulation:
     def __init__(self, world: World, dispute_rate: float):
         self.world = world
         self.rng: Random = world.rng(PSP)
+        # anomalies draw from a stream of their own, so the account's ids and disputes stay put
+        self.anomaly_rng: Random = world.rng(f"{PSP}:anomalies")
         self.dispute_rate = dispute_rate
         self.zone = ZoneInfo(ACCOUNT_TIME_ZONE)
         self.currency = world.currency.lower()
@@ -127,7 +143,11 @@ class _Simulation:
         amount = to_minor(payment.amount, self.currency)
         created = _unix(payment.at)
         charge_id = payment.psp_reference
-        txn = self.balance_transaction("charge", "charge", charge_id, created, amount, card_fee_cents(amount),
+        country, fee_rate = "US", FEE_PERCENT_TENTHS
+        if self.anomaly_rng.random() < self.world.anomaly_rate:
+            country, fee_rate = self.anomaly_rng.choice(INTERNATIONAL_CARD_COUNTRIES), INTERNATIONAL_FEE_PERCENT_TENTHS
+            self.sandbox.international_charges.add(charge_id)
+        txn = self.balance_transaction("charge", "charge", charge_id, created, amount, card_fee_cents(amount, fee_rate),
                                        f"Shopify order {payment.merchant_reference}")
         charge = {
             "id": charge_id, "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
@@ -135,6 +155,7 @@ class _Simulation:
             "disputed": False, "created": created, "balance_transaction": txn["id"],
             "failure_balance_transaction": None, "failure_code": None, "customer": None,
             "payment_intent": self.id("pi_"), "payment_method": self.id("pm_"),
+            "payment_method_details": {"type": "card", "card": {"brand": "visa", "country": country}},
             "description": f"Shopify order {payment.merchant_reference}", "livemode": False,
             "metadata": {"order_id": str(payment.order_id), "order_name": payment.merchant_reference},
         }
@@ -248,6 +269,43 @@ class _Simulation:
         for table, n in counts.items():
             self.world.count(PSP, table, n)
         self.tally_payments(created_in_window, arriving, disputes)
+        self.expect_reconciliation(arriving)
+
+    def expect_reconciliation(self, arriving: set[str]) -> None:
+        """What settlement matching must find for the lines of the payouts the pulls land, and the
+        captures Stripe has not paid out although it should have."""
+        world, sandbox = self.world, self.sandbox
+        charge_of = {c["balance_transaction"]: c for c in sandbox.charges}
+        refund_of = {r["balance_transaction"]: r for r in sandbox.refunds}
+        disputed = {t["id"] for d in sandbox.disputes for t in d["balance_transactions"]}
+        settled: set[str] = set()
+        for txn in sandbox.balance_transactions:
+            if txn["type"] == "payout" or sandbox.payout_of[txn["id"]] not in arriving:
+                continue
+            if txn["id"] in charge_of:
+                charge_id = charge_of[txn["id"]]["id"]
+                settled.add(charge_id)
+                world.expect_match(PSP, txn["id"], charge_id, "exact_reference")
+                if charge_id in sandbox.international_charges:
+                    world.expect_exception(PSP, "fee_mismatch", "settlement_line", txn["id"])
+            elif txn["id"] in refund_of:
+                world.expect_match(PSP, txn["id"], refund_of[txn["id"]]["id"], "exact_reference")
+            elif txn["id"] in disputed:
+                # the chargeback event is the withdrawal itself (payment_id = its balance transaction id)
+                world.expect_match(PSP, txn["id"], txn["id"], "exact_reference")
+                world.expect_exception(PSP, "chargeback", "settlement_line", txn["id"])
+            else:
+                raise ValueError(f"no reconciliation truth for balance transaction type {txn['type']!r}")
+        arrivals = [datetime.fromtimestamp(p["arrival_date"], timezone.utc).date()
+                    for p in sandbox.payouts if p["id"] in arriving]
+        if not arrivals:
+            return
+        due_by = max(arrivals) - timedelta(days=SETTLE_WITHIN_DAYS)
+        entity_zone = ZoneInfo(world.legal_entities[0].time_zone)
+        for charge in sandbox.charges:
+            business_date = datetime.fromtimestamp(charge["created"], entity_zone).date()
+            if charge["id"] not in settled and business_date <= due_by:
+                world.expect_exception(PSP, "captured_not_settled", "payment", charge["id"])
 
     def tally_payments(self, created_in_window, arriving: set[str], disputes: list[dict]) -> None:
         """The canonical payments mart's truth for provider 'stripe', as int_stripe__payments counts what
