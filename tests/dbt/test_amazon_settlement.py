@@ -14,7 +14,6 @@ The sandbox retailer serves everything into a DuckDB warehouse (as the demo does
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -40,16 +39,6 @@ def _contract(model: str) -> list[tuple[str, str]]:
     spec = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/finance/_finance__models.yml").read_text())
     (found,) = [m for m in spec["models"] if m["name"] == model]
     return [(column["name"], column.get("data_type")) for column in found["columns"]]
-
-
-def _with_amazon_contributing() -> list[str]:
-    """--vars adding amazon to the settlement contributors, until dbt_project.yml lists it."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    contributors = {entity: list(names) for entity, names in project["vars"]["settlement_contributors"].items()}
-    for names in contributors.values():
-        if PROVIDER not in names:
-            names.append(PROVIDER)
-    return ["--vars", json.dumps({"settlement_contributors": contributors})]
 
 
 @pytest.fixture(scope="module")
@@ -184,8 +173,8 @@ def test_the_net_of_each_matched_order_group_is_the_truths_variance(sandbox, tru
 @pytest.fixture(scope="module")
 def marts(sandbox):
     work = sandbox["work"] / "marts"
-    run_dbt(["build", "--select", "+settlement_matches", "+reconciliation_exceptions", "+payouts",
-             *_with_amazon_contributing()], Path(sandbox["duckdb"]), work)
+    run_dbt(["build", "--select", "+settlement_matches", "+reconciliation_exceptions", "+payouts"],
+            Path(sandbox["duckdb"]), work)
     return sandbox["duckdb"]
 
 
