@@ -342,3 +342,9 @@ def match_rate_by_provider(warehouse) -> list[tuple]:
         order by l.provider""")
     return [(provider, int(matchable), int(matched), round(matched / matchable, 4) if matchable else 1.0,
              Decimal(unmatched or 0)) for provider, matchable, matched, unmatched in rows]
+
+
+def payout_tie_out(warehouse) -> list[tuple]:
+    """Payouts per provider and tie-out status (marts.payouts): (provider, status, payouts, stated amount)."""
+    return warehouse.fetchall("select provider, tie_out_status, count(*), sum(stated_amount) from marts.payouts "
+                              "group by provider, tie_out_status order by provider, tie_out_status")

@@ -12,7 +12,8 @@ from connectors.sandbox.retailer import start_sandbox
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
 from orchestration import cli, local_paths
-from orchestration.demo import run_pipeline
+from orchestration.demo import replay_stages, run_pipeline
+from orchestration.reconciliation_summary import accuracy, differences_from_truth
 
 TWO_DAYS = SandboxConfig(seed=1, start_date=date(2026, 11, 2), days=2, orders_per_day=30, anomaly_rate=0.15)
 # Three days hold two payouts (paid on the 3rd and the 4th): the first can arrive late while the second
@@ -77,13 +78,14 @@ def test_queue_starts_as_the_ground_truth_and_keeps_decisions_across_a_rebuild(s
 
     queue = _queue()
     expected = {(e["reason_code"], e["reference_id"]) for e in truth["exceptions"]}
+    assert {"exact_reference", "many_to_one"} <= {m["match_rule"] for m in truth["matches"]}
     assert {(row["reason_code"], row["reference_id"]) for row in queue.values()} == expected
     assert {row["status"] for row in queue.values()} == {"open"}
     report = _queue_metadata(result)
     assert (report["opened"], report["closed"], report["reopened"]) == (len(expected), 0, 0)
     assert report["open_exceptions"] == len(expected)
     assert "0-2 days" in report["ageing"] and f"0-2 days  {'█' * 30} {len(expected)}" in report["ageing_chart"]
-    assert "shopify_payments" in report["auto_match_rate_by_provider"]
+    assert "shopify_payments" in report["auto_match_rate_by_provider"] and "adyen" in report["payout_tie_out"]
 
     # Finance accepts one, by a unique prefix, from the command line.
     chosen = sorted(queue.values(), key=lambda row: (row["reason_code"], row["reference_id"]))[0]
@@ -105,6 +107,23 @@ def test_queue_starts_as_the_ground_truth_and_keeps_decisions_across_a_rebuild(s
     assert after[chosen["exception_id"]]["status"] == "accepted"
     assert all(after[i]["first_seen_at"] == row["first_seen_at"] for i, row in queue.items())
     assert all(after[i]["last_seen_at"] >= queue[i]["last_seen_at"] for i in queue)
+
+    # Then a rebuild, a backfill of every day and a re-delivery of every file and webhook: after each, the
+    # same matches and exceptions as the truth, the same queue, and finance's decision still there.
+    stages = list(_checked_stages(sandbox, instance, truth))
+    assert stages == ["rebuild", "backfill of every day", "re-delivery of every file and webhook"]
+    replayed = _queue()
+    assert replayed.keys() == queue.keys()
+    assert replayed[chosen["exception_id"]]["status"] == "accepted"
+    assert all(replayed[i]["first_seen_at"] == row["first_seen_at"] for i, row in queue.items())
+
+
+def _checked_stages(sandbox, instance, truth):
+    for stage in replay_stages(TWO_DAYS, sandbox, instance, log=lambda _: None):
+        with connect(str(local_paths.duckdb_path())) as warehouse:
+            assert differences_from_truth(warehouse, truth) == [], stage
+            assert accuracy(warehouse, truth)["all"]["false_matches"] == 0
+        yield stage
 
 
 def test_a_late_settlement_closes_exactly_what_it_resolves(three_day_sandbox):

@@ -9,12 +9,14 @@ from decimal import Decimal
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.exception_queue import (ageing_buckets, ageing_chart, list_queue, match_rate_by_provider,
-                                           open_amount_by_currency, open_by_reason, sync_queue)
+                                           open_amount_by_currency, open_by_reason, payout_tie_out,
+                                           sync_queue)
 from orchestration.resources import WarehouseResource
 
 RECONCILIATION_EXCEPTIONS = AssetKey(["marts", "reconciliation_exceptions"])
 SETTLEMENT_LINES = AssetKey(["marts", "settlement_lines"])
 SETTLEMENT_MATCHES = AssetKey(["marts", "settlement_matches"])
+PAYOUTS = AssetKey(["marts", "payouts"])
 
 
 def _run_started_at(context: AssetExecutionContext) -> datetime:
@@ -33,7 +35,7 @@ def _md_table(header: list[str], rows: list[list], empty: str) -> MetadataValue:
 
 
 @asset(key=AssetKey(["finance", "exception_queue"]),
-       deps=[RECONCILIATION_EXCEPTIONS, SETTLEMENT_LINES, SETTLEMENT_MATCHES], group_name="reports",
+       deps=[RECONCILIATION_EXCEPTIONS, SETTLEMENT_LINES, SETTLEMENT_MATCHES, PAYOUTS], group_name="reports",
        pool="warehouse_writer",  # it writes finance_state: one DuckDB writer at a time
        description="Finance's exception queue (finance_state.exception_queue): opened, closed when the data "
                    "resolves them, reopened, and kept with people's decisions across rebuilds.")
@@ -45,6 +47,7 @@ def exception_queue(context: AssetExecutionContext, warehouse: WarehouseResource
         by_currency = open_amount_by_currency(wh)
         buckets = ageing_buckets(list_queue(wh, status="open", today=seen_at.date()))
         match_rates = match_rate_by_provider(wh)
+        tie_out = payout_tie_out(wh)
     context.log.info(f"exception queue as of {seen_at.isoformat()}: {changes.counts()}")
     return MaterializeResult(metadata={
         "seen_at": seen_at.isoformat(),
@@ -63,5 +66,7 @@ def exception_queue(context: AssetExecutionContext, warehouse: WarehouseResource
             ["provider", "matchable lines", "matched", "auto-match rate", "unmatched amount"],
             [[p, m, n, f"{rate:.2%}", f"{amount:.2f}"] for p, m, n, rate, amount in match_rates],
             "no settlement lines"),
+        "payout_tie_out": _md_table(["provider", "tie-out", "payouts", "stated amount"],
+                                    [[p, status, n, f"{a:.2f}"] for p, status, n, a in tie_out], "no payouts"),
         "unmatched_amount": MetadataValue.float(float(sum((amount for *_, amount in match_rates), Decimal(0)))),
     })
