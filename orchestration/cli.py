@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.choices["dev"].add_argument("--port", type=int, default=3000)
     commands.choices["demo"].add_argument(
         "--replay", action="store_true",
-        help="then rebuild, backfill every day and re-deliver every file and webhook, scoring after each")
+        help="then rebuild, backfill and re-deliver every file and webhook, scoring after each")
+    commands.choices["demo"].add_argument("--backfill-days", type=int, default=None,
+                                          help="with --replay: backfill only the last N days (default: every day)")
     webhooks = commands.add_parser("webhooks", help="the webhook receiver").add_subparsers(dest="action", required=True)
     serve = webhooks.add_parser("serve", help="receive Shopify, Stripe and Adyen webhooks and store each event once "
                                               "(secrets from SHOPIFY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, ADYEN_HMAC_KEY)")
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration import demo
 
     if args.command == "demo":
-        return demo.run_demo(_sandbox_config(args), replay=args.replay)
+        return demo.run_demo(_sandbox_config(args), replay=args.replay, backfill_days=args.backfill_days)
     return demo.run_dev(_sandbox_config(args), port=args.port)
 
 

@@ -72,16 +72,16 @@ def _run(job, log, label: str, **options):
     return result
 
 
-def run_pipeline(config: SandboxConfig, instance, log=print, *, build: bool = True):
-    """Materialize the asset graph for the sandbox days: the inbox loads and webhook events, one pull run
-    per API source and day, then (unless `build` is False) the build run. Sensors and schedules do the
-    same in production."""
+def run_pipeline(config: SandboxConfig, instance, log=print, *, build: bool = True, days: list[str] | None = None):
+    """Materialize the asset graph for the sandbox days (or the given ones): the inbox loads and webhook
+    events, one pull run per API source and day, then (unless `build` is False) the build run. Sensors and
+    schedules do the same in production."""
     from orchestration.definitions import defs
 
     for name in _jobs(defs, "_load"):
         if not _run(defs.resolve_job_def(name), log, name, instance=instance).success:
             raise SystemExit(f"{name} failed: see the run in the Dagster UI (make dev)")
-    for day in sandbox_days(config):
+    for day in sandbox_days(config) if days is None else days:
         for name in _jobs(defs, "_daily_pull"):
             if not _run(defs.resolve_job_def(name), log, f"{name} {day}", instance=instance, partition_key=day).success:
                 raise SystemExit(f"{name} for {day} failed: see the run in the Dagster UI (make dev)")
@@ -112,21 +112,24 @@ def redeliver_files(inbox: Path) -> int:
     return resent
 
 
-def replay_stages(config: SandboxConfig, sandbox, instance, log=print):
+def replay_stages(config: SandboxConfig, sandbox, instance, log=print, backfill_days: int | None = None):
     """The ways a run is repeated in real life, one after the other: yields each stage's name once it ran.
-    A correct pipeline ends every stage with the same reconciliation it had before."""
+    A correct pipeline ends every stage with the same reconciliation it had before. The backfill pulls the
+    last `backfill_days` days again (every day when None), as a peak-window backfill does."""
     from orchestration.definitions import defs
 
     _run(defs.resolve_job_def("reconciliation_build"), log, "rebuild", instance=instance)
     yield "rebuild"
-    run_pipeline(config, instance, log)
-    yield "backfill of every day"
+    days = sandbox_days(config)
+    window = days if backfill_days is None else days[-backfill_days:]
+    run_pipeline(config, instance, log, days=window)
+    yield "backfill of every day" if window == days else f"backfill of the last {len(window)} days"
     log(f"  re-sent {redeliver_files(sandbox.inbox)} files and {deliver_sandbox_webhooks(sandbox).total()} webhooks")
-    run_pipeline(config, instance, log)
+    run_pipeline(config, instance, log, days=[])
     yield "re-delivery of every file and webhook"
 
 
-def run_demo(config: SandboxConfig, replay: bool = False) -> int:
+def run_demo(config: SandboxConfig, replay: bool = False, backfill_days: int | None = None) -> int:
     from dagster import DagsterInstance
 
     from connectors.warehouse import connect
@@ -157,7 +160,8 @@ def run_demo(config: SandboxConfig, replay: bool = False) -> int:
             canonical = canonical_figures(warehouse)
             links = return_links(warehouse)
             scores = {"first run": accuracy(warehouse, truth)}
-        for stage in replay_stages(config, sandbox, DagsterInstance.get(), log=lambda _: None) if replay else ():
+        for stage in replay_stages(config, sandbox, DagsterInstance.get(), log=lambda _: None,
+                                   backfill_days=backfill_days) if replay else ():
             with connect(str(local_paths.duckdb_path())) as warehouse:
                 scores[stage] = accuracy(warehouse, truth)
                 diffs += [f"after the {stage}: {d}" for d in differences_from_truth(warehouse, truth)]
