@@ -137,7 +137,7 @@ def _mart_rows(target: str, mart: str) -> list[tuple]:
 def test_dbt_build_runs_every_model_and_test_on_both_warehouses(warehouses):
     for target, results in warehouses["results"].items():
         assert {node.split(".")[0] for node in results} == {"model", "seed", "test", "unit_test"}, target
-        unit_tests = [node for node in results if node.startswith("unit_test.omnirecon.settlement_matches.")]
+        unit_tests = [node for node in results if node.startswith("unit_test.omnirecon.int_finance__settlement_match_passes.")]
         assert unit_tests and all(results[node]["status"] == "pass" for node in unit_tests), target
         assert sum(node.startswith("model.") for node in results) == sum(node.startswith("model.") for node in
                                                                            warehouses["results"]["duckdb"])
