@@ -33,8 +33,9 @@ CONFIG = SandboxConfig(seed=4, start_date=date(2026, 11, 2), days=4, orders_per_
 
 # The canonical orders mart (the movements' correlation ids) and its parents, without their tests: other
 # channels' data tests are theirs to pass; this module checks the inventory models.
-ORDERS_BUILD = ["build", "--select", "+orders", "--exclude-resource-type", "test", "unit_test"]
-INVENTORY_BUILD = ["build", "--select", "source:wms", "inventory_locations", "path:models/staging/wms",
+ORDERS_BUILD = ["build", "--select", "+orders", "+order_lines", "--exclude-resource-type", "test", "unit_test"]
+INVENTORY_BUILD = ["build", "--select", "source:wms", "inventory_locations", "ats_channel_rules", "ats_channel_locations",
+                   "safety_stock", "inventory_reservations", "path:models/staging/wms",
                    "path:models/intermediate/inventory", "path:models/marts/inventory", "path:tests/inventory"]
 
 MOVEMENT_COLUMNS = ("movement_id", "sku", "location_id", "movement_type", "quantity", "occurred_at", "business_date",
