@@ -15,14 +15,15 @@ from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, DBT_TARGET, omnirecon_dbt
 from orchestration.defs.erp import definitions as erp
 from orchestration.defs.finance import definitions as finance
+from orchestration.defs.inventory import definitions as inventory
 from orchestration.defs.marketplace import definitions as marketplace
 from orchestration.defs.pos import definitions as pos
 from orchestration.defs.shopify import definitions as shopify
 from orchestration.defs.stripe import definitions as stripe
 from orchestration.defs.webhooks import definitions as webhooks
 from orchestration.defs.wms import definitions as wms
-from orchestration.resources import (AmazonSellingPartnerResource, ErpResource, ShopifyResource, SquareResource,
-                                     StripeResource, WarehouseResource, WmsResource)
+from orchestration.resources import (AmazonSellingPartnerResource, ErpResource, MarketplaceListingsResource,
+                                     ShopifyResource, SquareResource, StripeResource, WarehouseResource, WmsResource)
 
 
 defs = Definitions.merge(
@@ -39,6 +40,7 @@ defs = Definitions.merge(
     data_quality.defs,
     dbt.defs,
     finance.defs,
+    inventory.defs,
     Definitions(resources={
         "dbt": DbtCliResource(project_dir=omnirecon_dbt, target=DBT_TARGET, dbt_executable=DBT_EXECUTABLE),
         "warehouse": WarehouseResource(target=DBT_TARGET),
@@ -49,6 +51,7 @@ defs = Definitions.merge(
         "stripe": StripeResource(api_key=EnvVar("STRIPE_API_KEY")),
         "square": SquareResource(access_token=EnvVar("SQUARE_ACCESS_TOKEN")),
         "wms": WmsResource(api_key=EnvVar("WMS_API_KEY")),
+        "marketplace_listings": MarketplaceListingsResource(api_token=EnvVar("MARKETPLACE_API_TOKEN")),
         "erp": ErpResource(api_token=EnvVar("ERP_API_TOKEN"), base_url=EnvVar("ERP_BASE_URL")),
     }),
 )

@@ -50,6 +50,11 @@ class ShopifyResource(ConfigurableResource):
 
         return ShopifyAdminClient(self.shop_url, self.access_token, api_version=self.api_version)
 
+    def publisher(self):
+        from connectors.shopify.inventory_levels import ShopifyInventoryLevelsPublisher
+
+        return ShopifyInventoryLevelsPublisher(self.shop_url, self.access_token, api_version=self.api_version)
+
 
 def _endpoint(configured: str, variable: str, vendor_default: str) -> str:
     return configured or os.environ.get(variable) or vendor_default
@@ -64,6 +69,7 @@ class AmazonSellingPartnerResource(ConfigurableResource):
     base_url: str = ""  # AMAZON_SP_API_BASE_URL, else North America's endpoint
     token_url: str = ""  # AMAZON_LWA_TOKEN_URL, else Login with Amazon's
     marketplace_id: str = "ATVPDKIKX0DER"  # Amazon.com
+    seller_id: str = ""  # the merchant token the Listings Items API addresses (AMAZON_SELLER_ID)
 
     def client(self):
         from connectors.amazon.client import SellingPartnerClient
@@ -72,6 +78,11 @@ class AmazonSellingPartnerResource(ConfigurableResource):
             self.client_id, self.client_secret, self.refresh_token, marketplace_id=self.marketplace_id,
             base_url=_endpoint(self.base_url, "AMAZON_SP_API_BASE_URL", "https://sellingpartnerapi-na.amazon.com"),
             token_url=_endpoint(self.token_url, "AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token"))
+
+    def publisher(self):
+        from connectors.amazon.listings import AmazonListingsPublisher
+
+        return AmazonListingsPublisher(self.client(), seller_id=self.seller_id or os.environ.get("AMAZON_SELLER_ID", ""))
 
 
 class WmsResource(ConfigurableResource):
@@ -121,3 +132,16 @@ class StripeResource(ConfigurableResource):
         from connectors.stripe.client import StripeClient
 
         return StripeClient(_endpoint(self.base_url, "STRIPE_BASE_URL", "https://api.stripe.com"), self.api_key)
+
+
+class MarketplaceListingsResource(ConfigurableResource):
+    """The regional marketplace's listing API, where the retailer sets each SKU's sellable quantity."""
+
+    api_token: str
+    base_url: str = ""  # MARKETPLACE_API_BASE_URL, else Bazaarly's
+
+    def publisher(self):
+        from connectors.marketplace.listings import MarketplaceListingsPublisher
+
+        return MarketplaceListingsPublisher(
+            _endpoint(self.base_url, "MARKETPLACE_API_BASE_URL", "https://api.bazaarly.example"), self.api_token)

@@ -20,11 +20,20 @@ connector can tell the difference:
   only parameter; newest first; pageSize 1-100, default 10), GET /reports/{id},
   GET /documents/{id} -> {reportDocumentId, url, compressionAlgorithm?}. The url is a pre-signed
   download on the same server (/_s3/...): it needs the signature, not the access token.
+- Listings Items 2021-08-01: PATCH /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=...
+  with {"productType", "patches": [{"op", "path", "value"}]} answers 200 {sku, status, submissionId,
+  issues}: ACCEPTED, or INVALID with ERROR issues (a merchant quantity for a listing Amazon fulfils,
+  a malformed fulfillment_availability). Another seller's id answers 403, a SKU the seller does not
+  list 404 NOT_FOUND, a body that cannot be parsed 400 InvalidInput. Amazon applies an accepted patch
+  asynchronously; the fake applies it at once: `api.listing_quantity("TEE-BLK-M")`. (Real Amazon may
+  accept a patch for a SKU it has never seen and create an incomplete listing; the fake refuses it,
+  which is the answer a publisher must handle anyway.)
 
     with FakeSellingPartnerAPI(sandbox, "amzn1.application-oa2-client.x", "secret", "Atzr|r") as api:
         api.base_url, api.token_url
     api.fail_next(2, status=503)   # an outage of the SP-API endpoints (not LWA)
     api.request_log                # [LoggedRequest(method, path, query, status, operation, had_token)]
+    api.listings                   # seller SKU -> {"quantity", "fulfillment_channel_code", "fulfilled_by_amazon"}
 """
 from __future__ import annotations
 
@@ -38,20 +47,25 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
-from connectors.sandbox.channels.amazon import AmazonSandbox
+from connectors.sandbox.channels.amazon import MARKETPLACE_ID, AmazonSandbox
 from connectors.sandbox.loopback import FakeVendorAPI
+from connectors.sandbox.world import CATALOG
 
 TOKEN_PATH = "/auth/o2/token"
 DOWNLOAD_PREFIX = "/_s3/reports/"
 # Amazon's documented (rate per second, burst) per operation, for tests that want the real pace.
 AMAZON_RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.5, 30),
-                      "getReports": (0.0222, 10), "getReport": (2.0, 15), "getReportDocument": (0.0167, 15)}
+                      "getReports": (0.0222, 10), "getReport": (2.0, 15), "getReportDocument": (0.0167, 15),
+                      "patchListingsItem": (5.0, 5)}
+SANDBOX_SELLER_ID = "A3SANDBOXOMNI7"  # the seller (merchant token) the sandbox's listings belong to
+LISTINGS_PREFIX = ["listings", "2021-08-01", "items"]
+FULFILLMENT_AVAILABILITY = "/attributes/fulfillment_availability"
 # The sandbox's default: the same operations, fast enough for a demo to pull days in seconds.
 SANDBOX_RATE_LIMITS = {operation: (200.0, 200) for operation in AMAZON_RATE_LIMITS}
 
@@ -142,7 +156,9 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
                  host: str = "127.0.0.1", port: int = 0, token_lifetime_seconds: int = 3600,
                  orders_page_size: int = 100, items_page_size: int = 20,
                  rate_limits: dict[str, tuple[float, int]] | None = None, retry_after_seconds: float | None = None,
-                 gzip_documents: bool = False, clock: Callable[[], float] = time.monotonic):
+                 gzip_documents: bool = False, clock: Callable[[], float] = time.monotonic,
+                 seller_id: str = SANDBOX_SELLER_ID, listing_skus: Iterable[str] | None = None,
+                 fba_skus: Iterable[str] = ()):
         super().__init__(host, port)
         self.sandbox = sandbox
         self._client_id, self._client_secret, self._refresh_token = client_id, client_secret, refresh_token
@@ -160,6 +176,12 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
         self._failures: list[int] = []
         self.tokens_issued = 0
         self.request_log: list[LoggedRequest] = []
+        self.seller_id = seller_id
+        fba = set(fba_skus)
+        # The seller's listings on the marketplace: the catalog unless told otherwise, quantity unknown until set.
+        self.listings: dict[str, dict] = {
+            sku: {"quantity": None, "fulfillment_channel_code": None, "fulfilled_by_amazon": sku in fba}
+            for sku in (listing_skus if listing_skus is not None else [item.sku for item in CATALOG])}
 
     def __repr__(self) -> str:  # the credentials stay out of reprs
         return f"FakeSellingPartnerAPI({self.base_url!r})"
@@ -173,6 +195,12 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
         """Answer the next n SP-API requests (not LWA, not downloads) with `status`."""
         with self._lock:
             self._failures.extend([status] * n)
+
+    def listing_quantity(self, sku: str) -> int | None:
+        """The merchant-fulfilled quantity last accepted for a listing (None if never set or no such listing)."""
+        with self._lock:
+            listing = self.listings.get(sku)
+            return None if listing is None else listing["quantity"]
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working now."""
@@ -191,7 +219,7 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
                 status, answer, extra = self._download(path, query)
             else:
                 operation, route = self._route(method, path)
-                status, answer, extra = self._sp_api(operation, route, query, headers)
+                status, answer, extra = self._sp_api(operation, route, query, headers, body)
         except ApiError as error:
             status, answer, extra = error.status, error.body(), {}
         except _LwaRefusal as refusal:
@@ -235,7 +263,7 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
             raise ApiError(404, "NotFound", "Resource not found")
         return operation, path
 
-    def _sp_api(self, operation: str, path: str, query: dict[str, str], headers):
+    def _sp_api(self, operation: str, path: str, query: dict[str, str], headers, body: bytes = b""):
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
@@ -264,6 +292,8 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
             return 200, self._reports(query), {}
         if operation == "getReport":
             return 200, self._report(parts[3]), {}
+        if operation == "patchListingsItem":
+            return 200, self._patch_listing(parts[3], parts[4], query, body), {}
         return 200, self._document(parts[3]), {}
 
     def _orders(self, query: dict[str, str]) -> dict:
@@ -358,6 +388,64 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
             answer["compressionAlgorithm"] = "GZIP"
         return answer
 
+    # ---- Listings Items 2021-08-01 ----------------------------------------------------------
+    def _patch_listing(self, seller_id: str, sku: str, query: dict[str, str], body: bytes) -> dict:
+        if seller_id != self.seller_id:
+            # Amazon answers another seller's id like a missing authorisation: the app may not act for it.
+            raise ApiError(403, "Unauthorized", "Access to requested resource is denied.")
+        marketplaces = [m for m in query.get("marketplaceIds", "").split(",") if m]
+        if not marketplaces:
+            raise ApiError(400, "InvalidInput", "Missing required parameter: marketplaceIds.")
+        if marketplaces != [MARKETPLACE_ID]:
+            raise ApiError(400, "InvalidInput", f"Invalid marketplaceIds: {','.join(marketplaces)}.")
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            request = None
+        if (not isinstance(request, dict) or not isinstance(request.get("productType"), str)
+                or not isinstance(request.get("patches"), list) or not request["patches"]
+                or not all(isinstance(p, dict) and p.get("op") in ("add", "replace", "delete")
+                           and isinstance(p.get("path"), str) for p in request["patches"])):
+            raise ApiError(400, "InvalidInput", "Request has missing or invalid parameters and cannot be parsed.")
+        with self._lock:
+            listing = self.listings.get(sku)
+        if listing is None:
+            raise ApiError(404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace {MARKETPLACE_ID}")
+        quantity, issues = listing["quantity"], []
+        for patch in request["patches"]:
+            if patch["path"] != FULFILLMENT_AVAILABILITY:
+                continue  # other attributes (price, title) are accepted and not kept: publishing only sets stock
+            quantity, issue = self._fulfillment_quantity(patch, listing)
+            issues += [issue] if issue else []
+        submission = {"sku": sku, "status": "INVALID" if issues else "ACCEPTED", "submissionId": uuid.uuid4().hex,
+                      "issues": issues}
+        if not issues:
+            with self._lock:
+                listing.update(quantity=quantity, fulfillment_channel_code="DEFAULT" if quantity is not None else None)
+        return submission
+
+    @staticmethod
+    def _fulfillment_quantity(patch: dict, listing: dict) -> tuple[int | None, dict | None]:
+        """The quantity a fulfillment_availability patch sets, or the issue Amazon would raise against it."""
+        def issue(message: str) -> dict:
+            return {"code": "90220", "message": message, "severity": "ERROR",
+                    "attributeNames": ["fulfillment_availability"]}
+
+        if patch["op"] == "delete":
+            return None, None
+        value = patch.get("value")
+        default = [v for v in value if isinstance(v, dict) and v.get("fulfillment_channel_code") == "DEFAULT"] \
+            if isinstance(value, list) else []
+        if len(default) != 1:
+            return None, issue("'fulfillment_availability' needs one entry with fulfillment_channel_code DEFAULT.")
+        quantity = default[0].get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            return None, issue(f"'quantity' must be a whole number of 0 or more, not {quantity!r}.")
+        if listing["fulfilled_by_amazon"]:
+            return None, issue("This listing is fulfilled by Amazon: its quantity comes from Amazon's fulfilment "
+                               "centres and cannot be set with fulfillment_channel_code DEFAULT.")
+        return quantity, None
+
     # ---- the pre-signed download ------------------------------------------------------------
     def _signature(self, document_id: str) -> str:
         return hmac.new(self._signing_key, document_id.encode(), hashlib.sha256).hexdigest()
@@ -385,9 +473,11 @@ def _operation_of(method: str, path: str) -> str | None:
         return "lwa"
     if path.startswith(DOWNLOAD_PREFIX):
         return "download"
+    parts = path.strip("/").split("/")
+    if method == "PATCH" and parts[:3] == LISTINGS_PREFIX and len(parts) == 5:
+        return "patchListingsItem"
     if method != "GET":
         return None
-    parts = path.strip("/").split("/")
     if parts[:3] == ["orders", "v0", "orders"]:
         if len(parts) == 3:
             return "getOrders"

@@ -31,6 +31,9 @@ class _JSONHandler(BaseHTTPRequestHandler):
     def do_PUT(self):
         self._serve("PUT")
 
+    def do_PATCH(self):
+        self._serve("PATCH")
+
     def do_DELETE(self):
         self._serve("DELETE")
 

@@ -12,10 +12,11 @@ import secrets
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
-from connectors.sandbox.amazon_api import FakeSellingPartnerAPI
+from connectors.sandbox.amazon_api import SANDBOX_SELLER_ID, FakeSellingPartnerAPI
 from connectors.sandbox.channels import adyen, amazon, bank, marketplace, pos, wms
 from connectors.sandbox.erp_api import FakeErpAPI
 from connectors.sandbox.loopback import FakeVendorAPI
+from connectors.sandbox.marketplace_api import FakeMarketplaceListingsAPI
 from connectors.sandbox.shopify_api import FakeShopifyAdminAPI
 from connectors.sandbox.simulator import SandboxConfig, SandboxWorld, simulate
 from connectors.sandbox.square_api import FakeSquareAPI
@@ -93,6 +94,8 @@ def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_
         "SQUARE_ACCESS_TOKEN": f"EAAAsandbox{secrets.token_hex(16)}",
         "WMS_API_KEY": f"wms_sandbox_{secrets.token_hex(12)}",
         "ERP_API_TOKEN": f"erp_sandbox_{secrets.token_hex(12)}",
+        "MARKETPLACE_API_TOKEN": f"bzly_sandbox_{secrets.token_hex(12)}",
+        "AMAZON_SELLER_ID": SANDBOX_SELLER_ID,
         "SHOPIFY_WEBHOOK_SECRET": secrets.token_hex(16),
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
         "ADYEN_HMAC_KEY": secrets.token_hex(32),
@@ -107,12 +110,14 @@ def start_sandbox(config: SandboxConfig, folder: Path, *, port: int = 0, access_
         "square": FakeSquareAPI(world.channels["pos"], env["SQUARE_ACCESS_TOKEN"]),
         "wms": FakeWmsAPI(world.channels["wms"], env["WMS_API_KEY"]),
         "erp": FakeErpAPI(world.channels["erp"], env["ERP_API_TOKEN"]),
+        "marketplace": FakeMarketplaceListingsAPI(env["MARKETPLACE_API_TOKEN"]),
     }
     for api in apis.values():
         api.start()
     env.update({"SHOPIFY_SHOP_URL": apis["shopify"].base_url, "STRIPE_BASE_URL": apis["stripe"].base_url,
                 "AMAZON_SP_API_BASE_URL": apis["amazon"].base_url, "AMAZON_LWA_TOKEN_URL": apis["amazon"].token_url,
                 "SQUARE_BASE_URL": apis["square"].base_url, "WMS_BASE_URL": apis["wms"].base_url,
-                "ERP_BASE_URL": apis["erp"].base_url + "/api/v1"})
+                "ERP_BASE_URL": apis["erp"].base_url + "/api/v1",
+                "MARKETPLACE_API_BASE_URL": apis["marketplace"].base_url})
     manifest = write_manifest(world, folder / "ground_truth.json")
     return RunningSandbox(world, apis, env, inbox, manifest, dropped)

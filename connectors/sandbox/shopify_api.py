@@ -13,13 +13,21 @@ It behaves like the real API where a connector can tell the difference:
   cancelled orders too.
 
 Endpoints (under /admin/api/<version>/): orders.json, orders/<id>/transactions.json,
-shopify_payments/payouts.json, shopify_payments/balance/transactions.json.
+shopify_payments/payouts.json, shopify_payments/balance/transactions.json; for publishing stock:
+locations.json, products.json (paginated like orders, by id; each variant names its sku and
+inventory_item_id) and POST inventory_levels/set.json.
+
+Locations: a Shopify location has no code field, so the shop names each location by the retailer's
+canonical location code ("WH-NJ", "ST-NYC"); the human name ("SoHo store") is kept in `address2`,
+and a publisher can map codes to other names when a real shop is named differently. Levels set
+through the API are kept in the fake: `api.inventory_level("TEE-BLK-M", "WH-NJ")`.
 
 Usage:
     with FakeShopifyAdminAPI(store, "shpat_test") as api:   # started on a free port
         requests.get(api.base_url + "/admin/api/2026-07/orders.json", headers=...)
     api.request_log   # [LoggedRequest(method, path, query, status), ...]
     api.fail_next(3)  # the next 3 requests answer 500 (restart tests)
+    api.fail_next_inventory_sets(1)   # only the next inventory_levels/set.json answers 500
 """
 from __future__ import annotations
 
@@ -30,18 +38,49 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 from urllib.parse import urlencode
 
 from connectors.sandbox.loopback import FakeVendorAPI
+from connectors.sandbox.world import CATALOG, LOCATIONS
 
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
+# Shopify-looking ids for the catalog: one product with one variant (and inventory item) per SKU.
+LOCATION_ID_BASE = 71_000_000_000
+PRODUCT_ID_BASE = 81_000_000_000
+VARIANT_ID_BASE = 44_100_000_000
+INVENTORY_ITEM_ID_BASE = 45_200_000_000
+CATALOG_CREATED_AT = "2026-01-05T09:00:00-05:00"
 THROTTLED_MESSAGE = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
 INVALID_TOKEN_MESSAGE = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+
+
+def catalog_locations() -> list[dict]:
+    """The retailer's locations as Shopify locations, named by their canonical code (see the module doc)."""
+    return [{"id": LOCATION_ID_BASE + i, "name": loc.code, "address1": None, "address2": loc.name,
+             "city": loc.city, "province_code": loc.region, "country_code": "US", "active": True, "legacy": False,
+             "created_at": CATALOG_CREATED_AT, "updated_at": CATALOG_CREATED_AT,
+             "admin_graphql_api_id": f"gid://shopify/Location/{LOCATION_ID_BASE + i}"}
+            for i, loc in enumerate(LOCATIONS, start=1)]
+
+
+def catalog_products() -> list[dict]:
+    """The retailer's catalog as Shopify products: one product per SKU, its single variant tracked by Shopify."""
+    products = []
+    for i, item in enumerate(CATALOG, start=1):
+        product_id = PRODUCT_ID_BASE + i
+        variant = {"id": VARIANT_ID_BASE + i, "product_id": product_id, "title": "Default Title", "sku": item.sku,
+                   "barcode": item.barcode, "price": format(item.price, "f"),
+                   "inventory_item_id": INVENTORY_ITEM_ID_BASE + i, "inventory_management": "shopify",
+                   "inventory_policy": "deny",
+                   "created_at": CATALOG_CREATED_AT, "updated_at": CATALOG_CREATED_AT}
+        products.append({"id": product_id, "title": item.title, "status": "active", "variants": [variant],
+                         "created_at": CATALOG_CREATED_AT, "updated_at": CATALOG_CREATED_AT})
+    return products
 
 
 @dataclass
@@ -52,6 +91,9 @@ class ShopifyStore:
     transactions: dict[int, list[dict]]  # order id -> that order's transactions
     payouts: list[dict]  # Shopify Payments payouts
     balance_transactions: list[dict]  # Shopify Payments balance transactions, each names its payout_id
+    # What inventory publishing needs; the retailer's own catalog and locations unless told otherwise.
+    locations: list[dict] = field(default_factory=catalog_locations)
+    products: list[dict] = field(default_factory=catalog_products)  # variants embedded, as products.json serves them
 
 
 class LoggedRequest(NamedTuple):
@@ -267,8 +309,13 @@ BALANCE_TRANSACTIONS = ListResource(
     name="transactions", filter_params=("payout_id",),
     records=lambda s: s.balance_transactions, matches=_balance_matches, parse_filters=_balance_filters,
     sort_key=lambda t: (datetime.fromisoformat(t["processed_at"]), t["id"]), descending=True)
+PRODUCTS = ListResource(
+    name="products", filter_params=(),
+    records=lambda s: s.products, matches=lambda product, filters: True, parse_filters=lambda raw: {},
+    sort_key=lambda p: (p["id"],), descending=False)
 LIST_ROUTES = {"orders.json": ORDERS, "shopify_payments/payouts.json": PAYOUTS,
-               "shopify_payments/balance/transactions.json": BALANCE_TRANSACTIONS}
+               "shopify_payments/balance/transactions.json": BALANCE_TRANSACTIONS, "products.json": PRODUCTS}
+SET_INVENTORY_LEVEL_ROUTE = "inventory_levels/set.json"
 ORDER_TRANSACTIONS_ROUTE = re.compile(r"orders/(\d+)/transactions\.json")
 
 
@@ -296,6 +343,9 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         self.retry_after_seconds = retry_after_seconds
         self.request_log: list[LoggedRequest] = []
         self._failures: list[int] = []
+        self._set_failures: list[int] = []
+        # (inventory_item_id, location_id) -> the inventory_level payload last set through the API
+        self._levels: dict[tuple[int, int], dict] = {}
 
     def __repr__(self) -> str:  # the token stays out of reprs
         return f"FakeShopifyAdminAPI({self.base_url!r}, api_version={self.api_version!r})"
@@ -305,9 +355,24 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         with self._lock:
             self._failures.extend([status] * n)
 
+    def fail_next_inventory_sets(self, n: int, status: int = 500) -> None:
+        """Answer the next n POSTs to inventory_levels/set.json with `status`; other requests are served."""
+        with self._lock:
+            self._set_failures.extend([status] * n)
+
+    def inventory_level(self, sku: str, location_code: str) -> int | None:
+        """`available` last set for a SKU at a location, None if never set. Locations go by name, which in the
+        sandbox shop is the canonical code ("WH-NJ")."""
+        item = next((v["inventory_item_id"] for p in self.store.products for v in p["variants"] if v.get("sku") == sku),
+                    None)
+        location = next((loc["id"] for loc in self.store.locations if loc["name"] == location_code), None)
+        with self._lock:
+            level = self._levels.get((item, location))
+        return None if level is None else level["available"]
+
     def handle(self, method: str, path: str, query: dict[str, str], headers, body: bytes = b"") -> tuple[int, Any, dict[str, str]]:
         try:
-            status, body, extra = self._respond(method, path, query, headers)
+            status, body, extra = self._respond(method, path, query, headers, body)
         except ApiError as error:
             status, body, extra = error.status, {"errors": error.errors}, {}
         return status, body, {"X-Shopify-API-Version": self.api_version,
@@ -323,7 +388,8 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
             self.request_log.append(entry)
 
     # ---- routing ----------------------------------------------------------------------------
-    def _respond(self, method: str, path: str, query: dict[str, str], headers) -> tuple[int, Any, dict[str, str]]:
+    def _respond(self, method: str, path: str, query: dict[str, str], headers,
+                 body: bytes = b"") -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
@@ -333,9 +399,13 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         if not self._bucket.take():
             return 429, {"errors": THROTTLED_MESSAGE}, {"Retry-After": f"{float(self.retry_after_seconds)}"}
         prefix = f"/admin/api/{self.api_version}/"
+        if method == "POST" and path == prefix + SET_INVENTORY_LEVEL_ROUTE:
+            return self._set_inventory_level(body)
         if method != "GET" or not path.startswith(prefix):
             raise ApiError(404, "Not Found")
         route = path[len(prefix):]
+        if route == "locations.json":  # a shop has a handful of locations: Shopify serves them unpaginated
+            return 200, {"locations": list(self.store.locations)}, {}
         if route in LIST_ROUTES:
             return self._list(LIST_ROUTES[route], path, query)
         found = ORDER_TRANSACTIONS_ROUTE.fullmatch(route)
@@ -345,6 +415,40 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
                 raise ApiError(404, "Not Found")
             return 200, {"transactions": list(self.store.transactions.get(order_id, []))}, {}
         raise ApiError(404, "Not Found")
+
+    def _set_inventory_level(self, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        """inventory_levels/set.json: the absolute `available` of an item at a location (connecting it if new)."""
+        with self._lock:
+            failure = self._set_failures.pop(0) if self._set_failures else None
+        if failure is not None:
+            return failure, {"errors": "Internal Server Error" if failure >= 500 else "Injected failure"}, {}
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            raise ApiError(400, {"error": "the body is not valid JSON"}) from None
+        if not isinstance(request, dict):
+            raise ApiError(400, {"error": "the body must be a JSON object"})
+        for name in ("location_id", "inventory_item_id", "available"):
+            value = request.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ApiError(400, {name: "Required parameter missing or invalid"})
+        location = next((loc for loc in self.store.locations if loc["id"] == request["location_id"]), None)
+        if location is None or not location.get("active", True):
+            raise ApiError(422, ["Location could not be found or is inactive"])
+        variant = next((v for p in self.store.products for v in p["variants"]
+                        if v["inventory_item_id"] == request["inventory_item_id"]), None)
+        if variant is None:
+            raise ApiError(422, ["Inventory item could not be found"])
+        if variant.get("inventory_management") != "shopify":
+            raise ApiError(422, ["Inventory item does not have inventory tracking enabled"])
+        level = {"inventory_item_id": request["inventory_item_id"], "location_id": request["location_id"],
+                 "available": request["available"],
+                 "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{request['location_id']}"
+                                         f"?inventory_item_id={request['inventory_item_id']}"}
+        with self._lock:
+            self._levels[(request["inventory_item_id"], request["location_id"])] = level
+        return 200, {"inventory_level": dict(level)}, {}
 
     def _list(self, resource: ListResource, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         limit = _limit(query.get("limit"))

@@ -5,7 +5,8 @@ simulation in an order that lets later ones see what earlier ones did: the selli
 first (web shop, Amazon, the regional marketplace, the stores), then the PSPs that settle their
 card payments, then the WMS that ships and restocks what they sold, then the bank that receives
 every payout. The ground truth is the web shop's reconciliation truth (matches, exceptions,
-journals) plus every provider's expected matches and exceptions and, under "sources", the records every source serves, per raw table.
+journals) plus every provider's expected matches and exceptions and, under "sources", the records every source serves, per raw table;
+under "inventory", the stock states, ATS and oversells the inventory marts must hold (available_to_sell.py).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from connectors.sandbox.available_to_sell import ats_truth
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
@@ -69,6 +71,7 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     channels["erp"] = erp.simulate(world)
     # the bank last: it receives every payout
     channels["bank"] = bank.simulate(world)
+    inventory = ats_truth(world, channels["wms"], lost_order_lines=marketplace.lost_order_lines(channels["marketplace"]))
     truth = {**web.ground_truth, **reconciliation_truth(world), "sources": world.records,
-             "canonical": world.canonical, "return_links": world.return_links}
+             "canonical": world.canonical, "return_links": world.return_links, "inventory": inventory}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -29,7 +29,8 @@ from connectors.warehouse import connect
 from tests.sandbox_raw import load_sandbox_raw, run_dbt
 
 # Four days, so a snapshot row quarantined mid-window leaves a gap the next day's roll must span.
-CONFIG = SandboxConfig(seed=4, start_date=date(2026, 11, 2), days=4, orders_per_day=20, malformed_rate=0.04)
+CONFIG = SandboxConfig(seed=4, start_date=date(2026, 11, 2), days=4, orders_per_day=20, malformed_rate=0.04,
+                       anomaly_rate=0.1)  # scarce enough that the warehouse sells out and channels oversell
 
 # The canonical orders mart (the movements' correlation ids) and its parents, without their tests: other
 # channels' data tests are theirs to pass; this module checks the inventory models.
@@ -166,6 +167,59 @@ def test_a_ship_of_a_web_order_carries_its_correlation_id(built):
         where reference_type <> 'order' and correlation_id is not null""") == [(0,)]
 
 
+def _truth_rows(world, part: str, key: tuple[str, ...], values: tuple[str, ...]) -> dict:
+    return {tuple(row[k] for k in key): tuple(row[v] for v in values) for row in world.ground_truth["inventory"][part]}
+
+
+def _mart_rows(duckdb_file: Path, mart: str, key: tuple[str, ...], values: tuple[str, ...]) -> dict:
+    rows = _rows(duckdb_file, f"select {', '.join(key + values)} from marts.{mart}")
+    return {tuple(_value(v) for v in row[:len(key)]): tuple(row[len(key):]) for row in rows}
+
+
+STATE_KEY = ("business_date", "location_id", "sku")
+STATE_VALUES = ("state_source", "on_hand", "committed", "reserved", "damaged", "quality_control", "safety_stock",
+                "available")
+
+
+def test_inventory_states_are_the_sandboxs_at_every_days_cut_off(built):
+    world, duckdb_file, _ = built
+    actual = _mart_rows(duckdb_file, "inventory_states", STATE_KEY, STATE_VALUES)
+    expected = _truth_rows(world, "states", STATE_KEY, STATE_VALUES)
+    assert len(expected) == len(world.world.business_days) * len(world.world.locations) * len(world.world.catalog)
+    assert actual == expected
+    sources = {values[0] for values in actual.values()}
+    # the sandbox exercises what the rules are for: a quarantined snapshot rolled forward, orders committing
+    # stock, a reservation and the safety-stock fallback
+    assert "rolled_forward" in sources
+    assert any(values[2] for values in actual.values()) and any(values[3] for values in actual.values())
+    assert len({values[6] for values in actual.values()}) >= 3
+
+
+def test_available_to_sell_is_the_sandboxs_for_every_sku_location_and_channel(built):
+    world, duckdb_file, _ = built
+    by_location = _mart_rows(duckdb_file, "available_to_sell", ("business_date", "channel_id", "location_id", "sku"),
+                             ("available_to_sell",))
+    assert by_location == _truth_rows(world, "ats", ("business_date", "channel_id", "location_id", "sku"),
+                                      ("available_to_sell",))
+    network = _mart_rows(duckdb_file, "available_to_sell_by_channel", ("business_date", "channel_id", "sku"),
+                         ("available_to_sell",))
+    assert network == _truth_rows(world, "ats_by_channel", ("business_date", "channel_id", "sku"),
+                                  ("available_to_sell",))
+    assert min(v for (v,) in [*by_location.values(), *network.values()]) == 0  # sold out somewhere, never negative
+    current = _rows(duckdb_file, "select distinct business_date from marts.available_to_sell where is_current")
+    assert current == [(world.world.business_days[-1],)]
+
+
+def test_every_injected_oversell_is_reported(built):
+    world, duckdb_file, _ = built
+    expected = {(o["channel_id"], o["order_id"], o["sku"]) for o in world.ground_truth["inventory"]["oversells"]}
+    assert expected, "the sandbox oversold nothing: this test would prove nothing"
+    reported = set(_rows(duckdb_file, "select channel_id, order_id, sku from marts.oversold_order_lines"))
+    assert reported == expected
+    assert _rows(duckdb_file, "select distinct reason_code, ats_before_order from marts.oversold_order_lines") == [
+        ("oversold", 0)]
+
+
 def _value(value):
     if isinstance(value, datetime):  # the same instant, whatever the session's zone
         return value.astimezone(timezone.utc).isoformat()
@@ -188,7 +242,9 @@ def test_postgres_builds_the_same_inventory_marts(built, sandbox, postgres_datab
     dbname = postgres_database.rsplit("/", 1)[1]
     _build(None, tmp_path / "pg", target="postgres", env={"OMNIRECON_PG_DBNAME": dbname})
     with psycopg2.connect(postgres_database) as pg, pg.cursor() as cur:
-        for mart, columns in (("inventory_movements", MOVEMENT_COLUMNS), ("inventory_positions", POSITION_COLUMNS)):
+        for mart, columns in (("inventory_movements", MOVEMENT_COLUMNS), ("inventory_positions", POSITION_COLUMNS),
+                              ("inventory_states", ("*",)), ("available_to_sell", ("*",)),
+                              ("available_to_sell_by_channel", ("*",)), ("oversold_order_lines", ("*",))):
             cur.execute(f"select {', '.join(columns)} from marts.{mart}")
             on_postgres = _normalised(cur.fetchall())
             on_duckdb = _normalised(_rows(duckdb_file, f"select {', '.join(columns)} from marts.{mart}"))

@@ -300,6 +300,12 @@ def settlement_line_id(settlement: Settlement, index: int) -> str:
     return f"{MARKETPLACE}:{settlement.settlement_id}:{index + 2}"
 
 
+def lost_order_lines(sandbox: MarketplaceSandbox) -> frozenset[tuple[str, str]]:
+    """(order id, sku) of the sale rows rendered malformed: quarantined on load, the retailer never sees them."""
+    return frozenset((row.order_id, row.sku) for settlement in sandbox.settlements for row in settlement.rows
+                     if row.line_type == "sale" and row.malformed)
+
+
 def simulate(world: World, mapping: Mapping | str = MARKETPLACE) -> MarketplaceSandbox:
     """Bazaarly's business over the world's window (orders, stock movements and deposits go to the world)."""
     return _Simulation(world, mapping if isinstance(mapping, Mapping) else load_mapping(mapping)).run()

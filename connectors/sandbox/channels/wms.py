@@ -10,9 +10,14 @@ Runs after the sales channels. The WMS sees, as movement events with ids:
 
 Opening stock (at the start of the window) is drawn per SKU and location (the warehouse holds
 plenty, stores less) and raised where the movements would otherwise drive stock below zero, so
-on-hand is never negative. At the end of each business day, in each location's time zone, the 3PL
-writes a snapshot per SKU whose on_hand is exactly the opening stock rolled forward by the
-movements that occurred before the next local midnight; the other states:
+on-hand is never negative. So that channels can oversell, each SKU is scarce at the warehouse with
+probability min(1, 3 * world.anomaly_rate), on a random stream of its own ("wms:scarcity", so the
+other draws are unchanged): its WH-NJ opening stock is then just what the movements need plus 0-3
+units (`WmsSandbox.scarce_skus`); with anomaly_rate 0 nothing is scarce.
+
+At the end of each business day, in each location's time zone, the 3PL writes a snapshot per SKU
+whose on_hand is exactly the opening stock rolled forward by the movements that occurred before the
+next local midnight; the other states:
 - quality_control: units of purchase orders received that business day (inspected overnight);
 - damaged: units returned damaged (a share of return receipts), kept on hand until disposal;
 - committed: units of orders placed before the cut-off and shipped after it (and picks not shipped);
@@ -82,6 +87,7 @@ class WmsSandbox:
     levels: list[dict] = field(default_factory=list)  # the levels API's payloads: the state at the window's end
     end_of_day_on_hand: dict[tuple[date, str, str], int] = field(default_factory=dict)  # (day, location, sku)
     transfers: list[Transfer] = field(default_factory=list)
+    scarce_skus: set[str] = field(default_factory=set)  # SKUs opened with barely enough stock at WH-NJ
 
     def on_hand(self, day: date, location: str, sku: str) -> int:
         return self.end_of_day_on_hand[(day, location, sku)]
@@ -171,9 +177,9 @@ def simulate(world: World) -> WmsSandbox:
         "type": m.kind, "quantity": m.quantity, "reference": m.reference, "reason": reasons[sequence - 1],
     } for sequence, m in enumerate(movements, start=1)]
 
-    opening = _opening_stock(world, rng, movements)
+    opening, scarce = _opening_stock(world, rng, movements)
     sandbox = WmsSandbox(opening_stock=opening, movements=movements, events=events, snapshots=[],
-                         transfers=transfers)
+                         transfers=transfers, scarce_skus=scarce)
     order_times = {order.order_id: order.at for order in world.orders}
     by_place: dict[tuple[str, str], list[tuple[int, StockMovement]]] = defaultdict(list)
     for index, movement in enumerate(movements):
@@ -215,20 +221,30 @@ def _tally(world: World, sandbox: WmsSandbox) -> None:
             world.tally("inventory_positions", line.location, line.business_date, Decimal(line.on_hand))
 
 
-def _opening_stock(world: World, rng, movements: list[StockMovement]) -> dict[tuple[str, str], int]:
-    """A drawn stock per SKU and location, raised to cover the lowest point the movements reach."""
+def _opening_stock(world: World, rng,
+                   movements: list[StockMovement]) -> tuple[dict[tuple[str, str], int], set[str]]:
+    """A drawn stock per SKU and location, raised to cover the lowest point the movements reach; and the SKUs
+    scarce at the warehouse, whose opening stock is only what the movements need plus a few units."""
     running: dict[tuple[str, str], int] = defaultdict(int)
     lowest: dict[tuple[str, str], int] = defaultdict(int)
     for m in movements:
         key = (m.location, m.sku)
         running[key] += m.quantity
         lowest[key] = min(lowest[key], running[key])
+    scarcity = world.rng("wms:scarcity")  # its own stream: the regular draws stay what they were
+    scarce_share = min(1.0, 3 * world.anomaly_rate)
+    spare = {item.sku: scarcity.randint(0, 3) for item in world.catalog if scarcity.random() < scarce_share}
     opening = {}
     for location in world.locations:
         for item in world.catalog:
+            key = (location.code, item.sku)
             drawn = rng.randint(300, 600) if location.kind == "warehouse" else rng.randint(20, 60)
-            opening[(location.code, item.sku)] = max(drawn, -lowest[(location.code, item.sku)])
-    return opening
+            if location.code == WAREHOUSE.code and item.sku in spare:
+                # barely enough: the channels keep selling it, so ATS hits zero and oversells happen
+                opening[key] = max(0, -lowest[key]) + spare[item.sku]
+            else:
+                opening[key] = max(drawn, -lowest[key])
+    return opening, set(spare)
 
 
 def _snapshot_line(sandbox: WmsSandbox, here: list[tuple[int, StockMovement]], day: date, label: datetime,

@@ -1,6 +1,7 @@
 from dagster import Definitions
 
 from connectors.wms import daily_pull, raw_tables
+from orchestration.defs.wms.intraday import wms_movements_today
 from orchestration.source_definitions import (ApiSource, InboxSource, api_source_definitions,
                                               inbox_source_definitions)
 
@@ -15,4 +16,5 @@ defs = Definitions.merge(
     inbox_source_definitions(InboxSource(
         name="wms_snapshots", raw=raw_tables, group="wms", loads_raw=False,
         description="End-of-day inventory snapshot per location, dropped by the 3PL in the inbox.")),
+    Definitions(assets=[wms_movements_today]),
 )

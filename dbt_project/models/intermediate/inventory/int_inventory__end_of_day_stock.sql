@@ -115,7 +115,7 @@ capped as (
     -- Holds never exceed what is physically there.
     select
         *,
-        least(quality_control, greatest(on_hand, 0)) as held_for_inspection
+        case when on_hand is not null then least(quality_control, greatest(on_hand, 0)) end as held_for_inspection
 
     from rolled
 
@@ -129,7 +129,10 @@ select
     snapshot_date,
     cast(on_hand as integer) as on_hand,
     cast(held_for_inspection as integer) as quality_control,
-    cast(least(greatest(damaged, 0), greatest(on_hand - held_for_inspection, 0)) as integer) as damaged,
+    -- least and greatest skip nulls: an unknown stock keeps its holds unknown
+    cast(case
+        when on_hand is not null then least(greatest(damaged, 0), greatest(on_hand - held_for_inspection, 0))
+    end as integer) as damaged,
     cast(in_transit as integer) as in_transit,
     cast(incoming as integer) as incoming
 

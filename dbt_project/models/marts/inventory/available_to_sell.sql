@@ -30,7 +30,8 @@ select
     states.business_date,
     states.available,
     {{ ats_after_buffer('states.available', 'rules.buffer_percent', 'rules.buffer_units') }} as available_to_sell,
-    states.is_current
+    states.is_current,
+    rules.publish_to
 
 from states
 inner join channel_locations
