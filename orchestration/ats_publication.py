@@ -108,3 +108,16 @@ def publication_summary(warehouse, since: datetime) -> list[tuple]:
     stamp = since.astimezone(timezone.utc).replace(tzinfo=None)
     return warehouse.fetchall(f"select channel_id, status, count(*) from {PUBLICATIONS} where pushed_at >= ? "
                               f"group by channel_id, status order by channel_id, status", [stamp])
+
+
+def ats_overview(warehouse) -> list[tuple]:
+    """Per channel, now: SKUs offered, SKUs sold out, units offered, and the oversold order lines so far."""
+    return warehouse.fetchall("""
+        select ats.channel_id, count(*), sum(case when ats.available_to_sell = 0 then 1 else 0 end),
+               sum(ats.available_to_sell), coalesce(max(oversold.order_lines), 0)
+        from marts.available_to_sell_by_channel as ats
+        left join (select channel_id, count(*) as order_lines from marts.oversold_order_lines group by channel_id)
+            as oversold on oversold.channel_id = ats.channel_id
+        where ats.is_current
+        group by ats.channel_id
+        order by ats.channel_id""")

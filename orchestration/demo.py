@@ -86,8 +86,8 @@ def run_pipeline(config: SandboxConfig, instance, log=print, *, build: bool = Tr
             if not _run(defs.resolve_job_def(name), log, f"{name} {day}", instance=instance, partition_key=day).success:
                 raise SystemExit(f"{name} for {day} failed: see the run in the Dagster UI (make dev)")
     if build:
-        return _run(defs.resolve_job_def("reconciliation_build"), log, "dbt build, posting gate and ERP export",
-                    instance=instance)
+        return _run(defs.resolve_job_def("reconciliation_build"), log,
+                    "dbt build, posting gate, ERP export and ATS publication", instance=instance)
     return None
 
 
@@ -135,6 +135,7 @@ def run_demo(config: SandboxConfig, replay: bool = False, backfill_days: int | N
     from connectors.warehouse import connect
     from orchestration.canonical_truth import (canonical_figures, differences_in_canonical, render_canonical,
                                                return_links, truth_return_links)
+    from orchestration.inventory_truth import differences_in_inventory, render_inventory
     from orchestration.reconciliation_summary import (accuracy, differences_from_truth, render, render_accuracy,
                                                       summarize)
     from orchestration.source_counts import (differences_in_record_counts, raw_modules, raw_record_counts,
@@ -160,6 +161,8 @@ def run_demo(config: SandboxConfig, replay: bool = False, backfill_days: int | N
             canonical = canonical_figures(warehouse)
             links = return_links(warehouse)
             scores = {"first run": accuracy(warehouse, truth)}
+            diffs += differences_in_inventory(warehouse, truth["inventory"])
+            inventory = render_inventory(warehouse, truth["inventory"])
         for stage in replay_stages(config, sandbox, DagsterInstance.get(), log=lambda _: None,
                                    backfill_days=backfill_days) if replay else ():
             with connect(str(local_paths.duckdb_path())) as warehouse:
@@ -181,6 +184,9 @@ def run_demo(config: SandboxConfig, replay: bool = False, backfill_days: int | N
           f"{sum(1 for link in links if link[0] == 'pos' and link[2] == 'shopify_web')}")
     print()
     print(render(summary))
+    print()
+    print("Available to sell per channel against the sandbox's truth (every SKU and day):")
+    print(inventory)
     print()
     for stage, figures in scores.items():
         print(f"Reconciliation against the sandbox's truth, {stage}:")

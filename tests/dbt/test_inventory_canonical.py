@@ -26,6 +26,7 @@ from connectors.landing_zone import LandingZone
 from connectors.raw_load import RAW_SOURCES, load_landed_files
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
+from orchestration.inventory_truth import expected, held
 from tests.sandbox_raw import load_sandbox_raw, run_dbt
 
 # Four days, so a snapshot row quarantined mid-window leaves a gap the next day's roll must span.
@@ -167,26 +168,17 @@ def test_a_ship_of_a_web_order_carries_its_correlation_id(built):
         where reference_type <> 'order' and correlation_id is not null""") == [(0,)]
 
 
-def _truth_rows(world, part: str, key: tuple[str, ...], values: tuple[str, ...]) -> dict:
-    return {tuple(row[k] for k in key): tuple(row[v] for v in values) for row in world.ground_truth["inventory"][part]}
-
-
-def _mart_rows(duckdb_file: Path, mart: str, key: tuple[str, ...], values: tuple[str, ...]) -> dict:
-    rows = _rows(duckdb_file, f"select {', '.join(key + values)} from marts.{mart}")
-    return {tuple(_value(v) for v in row[:len(key)]): tuple(row[len(key):]) for row in rows}
-
-
-STATE_KEY = ("business_date", "location_id", "sku")
-STATE_VALUES = ("state_source", "on_hand", "committed", "reserved", "damaged", "quality_control", "safety_stock",
-                "available")
+def _held(duckdb_file: Path, part: str) -> dict:
+    with connect(str(duckdb_file)) as warehouse:
+        return held(warehouse, part)
 
 
 def test_inventory_states_are_the_sandboxs_at_every_days_cut_off(built):
     world, duckdb_file, _ = built
-    actual = _mart_rows(duckdb_file, "inventory_states", STATE_KEY, STATE_VALUES)
-    expected = _truth_rows(world, "states", STATE_KEY, STATE_VALUES)
-    assert len(expected) == len(world.world.business_days) * len(world.world.locations) * len(world.world.catalog)
-    assert actual == expected
+    actual = _held(duckdb_file, "states")
+    truth = expected(world.ground_truth["inventory"], "states")
+    assert len(truth) == len(world.world.business_days) * len(world.world.locations) * len(world.world.catalog)
+    assert actual == truth
     sources = {values[0] for values in actual.values()}
     # the sandbox exercises what the rules are for: a quarantined snapshot rolled forward, orders committing
     # stock, a reservation and the safety-stock fallback
@@ -197,14 +189,10 @@ def test_inventory_states_are_the_sandboxs_at_every_days_cut_off(built):
 
 def test_available_to_sell_is_the_sandboxs_for_every_sku_location_and_channel(built):
     world, duckdb_file, _ = built
-    by_location = _mart_rows(duckdb_file, "available_to_sell", ("business_date", "channel_id", "location_id", "sku"),
-                             ("available_to_sell",))
-    assert by_location == _truth_rows(world, "ats", ("business_date", "channel_id", "location_id", "sku"),
-                                      ("available_to_sell",))
-    network = _mart_rows(duckdb_file, "available_to_sell_by_channel", ("business_date", "channel_id", "sku"),
-                         ("available_to_sell",))
-    assert network == _truth_rows(world, "ats_by_channel", ("business_date", "channel_id", "sku"),
-                                  ("available_to_sell",))
+    by_location = _held(duckdb_file, "ats")
+    assert by_location == expected(world.ground_truth["inventory"], "ats")
+    network = _held(duckdb_file, "ats_by_channel")
+    assert network == expected(world.ground_truth["inventory"], "ats_by_channel")
     assert min(v for (v,) in [*by_location.values(), *network.values()]) == 0  # sold out somewhere, never negative
     current = _rows(duckdb_file, "select distinct business_date from marts.available_to_sell where is_current")
     assert current == [(world.world.business_days[-1],)]
@@ -212,10 +200,9 @@ def test_available_to_sell_is_the_sandboxs_for_every_sku_location_and_channel(bu
 
 def test_every_injected_oversell_is_reported(built):
     world, duckdb_file, _ = built
-    expected = {(o["channel_id"], o["order_id"], o["sku"]) for o in world.ground_truth["inventory"]["oversells"]}
-    assert expected, "the sandbox oversold nothing: this test would prove nothing"
-    reported = set(_rows(duckdb_file, "select channel_id, order_id, sku from marts.oversold_order_lines"))
-    assert reported == expected
+    truth = expected(world.ground_truth["inventory"], "oversells")
+    assert truth, "the sandbox oversold nothing: this test would prove nothing"
+    assert _held(duckdb_file, "oversells") == truth
     assert _rows(duckdb_file, "select distinct reason_code, ats_before_order from marts.oversold_order_lines") == [
         ("oversold", 0)]
 

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.ats_publication import changes_to_push, current_positions, publication_summary, record_pushes
+from orchestration.ats_publication import (ats_overview, changes_to_push, current_positions, publication_summary,
+                                          record_pushes)
 from orchestration.resources import WarehouseResource
 
 AVAILABLE_TO_SELL = AssetKey(["marts", "available_to_sell"])
@@ -49,6 +50,7 @@ def ats_publication(context: AssetExecutionContext) -> MaterializeResult:
         for publish_to, channel_results in results.items():
             record_pushes(wh, publish_to, channel_results, started)
         summary = publication_summary(wh, started)
+        overview = ats_overview(wh)
     failures = [r for rs in results.values() for r in rs if r.status != "pushed"]
     for failure in failures[:20]:
         context.log.warning(f"{failure.change.channel_id} refused {failure.change.sku}: {failure.error}")
@@ -59,6 +61,9 @@ def ats_publication(context: AssetExecutionContext) -> MaterializeResult:
         "unchanged": unchanged,
         "pushes_by_channel": _md_table(["channel", "status", "pushes"], [list(row) for row in summary],
                                        "nothing changed since the last push"),
+        "ats_by_channel": _md_table(["channel", "SKUs", "sold out", "units offered", "oversold order lines"],
+                                    [list(row) for row in overview], "no ATS yet"),
+        "oversold_order_lines": sum(row[4] for row in overview),
         "changes": _md_table(["channel", "sku", "location", "ATS", "result"],
                              [[r.change.channel_id, r.change.sku, r.change.location_id or "network",
                                r.change.quantity, r.status] for r in (pushed + failures)[:100]],
