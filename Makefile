@@ -22,7 +22,7 @@ dev: install
 	$(BIN)/omnirecon dev
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # dbt docs and Great Expectations Data Docs of the local warehouse, into .omnirecon/docs/{dbt,great_expectations}.
 # Needs the warehouse `make demo` builds: without it, it says so and stops.

@@ -1,6 +1,7 @@
 """The dbt project as Dagster sees it: where it is, and its manifest (re-parsed when out of date)."""
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -40,9 +41,16 @@ def manifest_is_stale() -> bool:
 
 
 def ensure_manifest() -> None:
-    """Dagster loads the models from the manifest: make it describe the project as it is now."""
-    if manifest_is_stale():
-        parse_manifest()
+    """Dagster loads the models from the manifest: make it describe the project as it is now.
+
+    Processes that load the definitions at once (test workers, a webserver beside a daemon) take turns,
+    so that none reads a manifest another is halfway through writing."""
+    target = omnirecon_dbt.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest_is_stale():
+            parse_manifest()
 
 
 ensure_manifest()
