@@ -15,8 +15,8 @@ def summarize(warehouse) -> dict:
     matchable = ", ".join(f"'{t}'" for t in MATCHABLE_LINE_TYPES)
     no_match_needed = scalar(f"select count(*) from marts.settlement_lines where line_type not in ({matchable})")
     batches = warehouse.fetchall(
-        "select batch_id, payout_id, posting_date, currency, total_debit, total_credit, is_balanced "
-        "from marts.posting_batches order by posting_date, batch_id")
+        "select batch_id, provider, payout_id, posting_date, currency, total_debit, total_credit, is_balanced, "
+        "status, blocked_reason from marts.posting_batches order by posting_date, provider, batch_id")
     return {
         "settlement_lines": {"total": lines, "matched": matched, "unmatched": lines - matched - no_match_needed,
                              "no_match_needed": no_match_needed},
@@ -25,9 +25,9 @@ def summarize(warehouse) -> dict:
         "exceptions_by_reason": dict(warehouse.fetchall(
             "select reason_code, count(*) from marts.reconciliation_exceptions group by reason_code order by reason_code")),
         "posting_batches": [
-            {"batch_id": b, "payout_id": p, "posting_date": str(d), "currency": c,
-             "debit": Decimal(dr), "credit": Decimal(cr), "balanced": bool(ok)}
-            for b, p, d, c, dr, cr, ok in batches],
+            {"batch_id": b, "provider": pr, "payout_id": p, "posting_date": str(d), "currency": c,
+             "debit": Decimal(dr), "credit": Decimal(cr), "balanced": bool(ok), "status": st, "blocked_reason": why}
+            for b, pr, p, d, c, dr, cr, ok, st, why in batches],
     }
 
 
@@ -40,8 +40,8 @@ def render(summary: dict) -> str:
     out += [f"  {reason:<28} {n:>5}" for reason, n in summary["exceptions_by_reason"].items()] or ["  none"]
     out.append("Posting batches:")
     for b in summary["posting_batches"]:
-        state = "balances" if b["balanced"] else "DOES NOT BALANCE"
-        out.append(f"  {b['batch_id']}  payout {b['payout_id']}  {b['posting_date']}  "
+        state = "ready" if b["status"] == "ready" else f"held: {b['blocked_reason']}"
+        out.append(f"  {b['batch_id']}  {b['provider']:<20} payout {b['payout_id']:<14} {b['posting_date']}  "
                    f"Dr {b['debit']:.2f} / Cr {b['credit']:.2f} {b['currency']}  {state}")
     return "\n".join(out)
 
@@ -70,14 +70,37 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
              in warehouse.fetchall("""
                 select b.payout_id, b.posting_date,
                        sum(case when l.posting_role = 'bank' then l.debit_amount - l.credit_amount else 0 end),
-                       sum(case when l.posting_role = 'processing_fees' then l.debit_amount - l.credit_amount else 0 end),
+                       sum(case when l.posting_role = 'fees' then l.debit_amount - l.credit_amount else 0 end),
                        sum(case when l.posting_role = 'clearing' then l.credit_amount - l.debit_amount else 0 end),
                        sum(case when l.posting_role = 'adjustments' then l.credit_amount - l.debit_amount else 0 end)
                 from marts.posting_batches b join marts.journal_lines l on l.batch_id = b.batch_id
+                where b.provider = 'shopify_payments'
                 group by b.payout_id, b.posting_date""")},
             {(j["payout_id"], j["posting_date"], Decimal(j["bank_debit"]), Decimal(j["fees_debit"]),
               Decimal(j["clearing_credit"]), Decimal(j["adjustments_credit"])) for j in truth["settlement_journals"]})
+    compare("settlement journals of every provider", settlement_journals(warehouse),
+            {_journal_key(j["provider"], j["payout_id"], j["posting_date"], j["status"], j["blocked_reasons"],
+                          {account: Decimal(amount) for account, amount in j["accounts"].items()})
+             for j in truth["settlement_journals_by_payout"]})
     return diffs
+
+
+def _journal_key(provider, payout_id, posting_date, status, reasons, accounts: dict) -> tuple:
+    return (provider, str(payout_id), str(posting_date), status, tuple(sorted(reasons)),
+            tuple(sorted((account, amount) for account, amount in accounts.items() if amount)))
+
+
+def settlement_journals(warehouse) -> set[tuple]:
+    """Each batch as (provider, payout, posting date, status, reasons, ((account, debit - credit), ...))."""
+    accounts: dict[str, dict] = {}
+    for batch_id, account, amount in warehouse.fetchall(
+            "select batch_id, account_code, sum(debit_amount - credit_amount) from marts.journal_lines "
+            "group by batch_id, account_code"):
+        accounts.setdefault(batch_id, {})[account] = Decimal(amount)
+    return {_journal_key(provider, payout, day, status, (reason or "").split(", ") if reason else [],
+                         accounts.get(batch_id, {}))
+            for batch_id, provider, payout, day, status, reason in warehouse.fetchall(
+                "select batch_id, provider, payout_id, posting_date, status, blocked_reason from marts.posting_batches")}
 
 
 def accuracy(warehouse, truth: dict) -> dict[str, dict]:

@@ -6,7 +6,9 @@ first (web shop, Amazon, the regional marketplace, the stores), then the PSPs th
 card payments, then the WMS that ships and restocks what they sold, then the bank that receives
 every payout. The ground truth is the web shop's reconciliation truth (matches, exceptions,
 journals) plus every provider's expected matches and exceptions and, under "sources", the records every source serves, per raw table;
-under "inventory", the stock states, ATS and oversells the inventory marts must hold (available_to_sell.py).
+under "inventory", the stock states, ATS and oversells the inventory marts must hold (available_to_sell.py);
+under "settlement_journals_by_payout", every provider's settlement journal per postable payout
+(settlement_journals.py).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from datetime import date
 
 from connectors.sandbox.available_to_sell import ats_truth
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
+from connectors.sandbox.settlement_journals import settlement_journal_truth
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
 
@@ -73,5 +76,6 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     channels["bank"] = bank.simulate(world)
     inventory = ats_truth(world, channels["wms"], lost_order_lines=marketplace.lost_order_lines(channels["marketplace"]))
     truth = {**web.ground_truth, **reconciliation_truth(world), "sources": world.records,
-             "canonical": world.canonical, "return_links": world.return_links, "inventory": inventory}
+             "canonical": world.canonical, "return_links": world.return_links, "inventory": inventory,
+             "settlement_journals_by_payout": settlement_journal_truth(world, channels)}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -163,7 +163,8 @@ def test_marts_reconcile_exactly_as_the_sandbox_truth(warehouses, target):
             "payout_total_mismatch"} <= set(TRUTH["exceptions_by_reason"])
     with connect(warehouses[target]) as warehouse:
         assert differences_from_truth(warehouse, TRUTH) == []
-        balanced = warehouse.fetchall("select count(*) from marts.posting_batches where is_balanced")[0][0]
+        balanced = warehouse.fetchall("select count(*) from marts.posting_batches "
+                                      "where is_balanced and provider = 'shopify_payments'")[0][0]
     assert balanced == TRUTH["sources"]["shopify"]["payouts"]
 
 
@@ -222,6 +223,7 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     path = work / "warehouse.duckdb"
     shutil.copy(warehouses["duckdb"], path)
     before = dict(query(str(path), "select payout_id, batch_id from marts.posting_batches"))
+    balanced_before = dict(query(str(path), "select payout_id, is_balanced from marts.posting_batches"))
     payout = WORLD.store.payouts[0]
     stated = Decimal(payout["amount"]) + Decimal("1.00")
     with duckdb.connect(str(path)) as conn:
@@ -235,7 +237,9 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     assert {p: b for p, b, _, _ in rows} == before  # same ids: a rebuild never re-keys a batch
     state = {p: (ok, diff) for p, _, ok, diff in rows}
     assert state.pop(str(payout["id"])) == (False, Decimal("1.00"))
-    assert all(ok for ok, _ in state.values())
+    assert {p: ok for p, (ok, _) in state.items()} == {p: ok for p, ok in balanced_before.items() if p in state}
+    assert query(str(path), f"select status, blocked_reason from marts.posting_batches "
+                            f"where payout_id = '{payout['id']}'")[0][0] == "blocked"
     bank = query(str(path), f"select debit_amount from marts.journal_lines where batch_id = '{before[str(payout['id'])]}' "
                              "and posting_role = 'bank'")
     assert bank == [(stated,)]

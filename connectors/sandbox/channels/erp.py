@@ -2,8 +2,7 @@
 
 The ERP is the system of record for reference data: the items are the world's catalog at its
 standard cost, the legal entities and locations are the world's, and the chart of accounts below
-is what posting batches will be booked to. Its codes keep those already seeded in
-dbt_project/seeds/gl_accounts.csv (1010, 1150, 6150, 6190). Clearing accounts hold money a
+is what posting batches are booked to; dbt_project/seeds/gl_accounts.csv is a copy of it. Clearing accounts hold money a
 provider owes the retailer between the sale and the payout; fee accounts are expenses per kind.
 
 Ground truth: world.count("erp", "items" | "legal_entities" | "locations" | "gl_accounts", n).
@@ -36,6 +35,7 @@ CHART_OF_ACCOUNTS: tuple[GlAccountDef, ...] = (
     GlAccountDef("1170", "Adyen clearing", "asset"),
     GlAccountDef("1180", "Amazon clearing", "asset"),
     GlAccountDef("1190", "Marketplace clearing", "asset"),
+    GlAccountDef("1195", "Reserves held by payment providers", "asset"),
     GlAccountDef("1300", "Inventory", "asset"),
     GlAccountDef("2150", "Gift card liability", "liability"),
     GlAccountDef("2200", "Sales tax payable", "liability"),
@@ -49,8 +49,11 @@ CHART_OF_ACCOUNTS: tuple[GlAccountDef, ...] = (
     GlAccountDef("6150", "Payment processing fees", "expense"),
     GlAccountDef("6160", "Marketplace commissions", "expense"),
     GlAccountDef("6170", "Amazon selling fees", "expense"),
+    GlAccountDef("6175", "Shipping labels", "expense"),
     GlAccountDef("6180", "Chargeback fees", "expense"),
+    GlAccountDef("6185", "Advertising", "expense"),
     GlAccountDef("6190", "PSP adjustments", "expense"),
+    GlAccountDef("6195", "Chargeback losses", "expense"),
 )
 
 

@@ -1,14 +1,14 @@
-{#- What each source record contributes to its payout's settlement journal, one row per record and
-    posting role, signed debit-positive. Summed per role this is the journal; kept per record it is
-    the drill-down from a journal line to what it summarises.
+{#- What each source record contributes to its payout's settlement journal, for every provider: one row per
+    record and posting role, signed debit-positive, with the GL account of seeds/gl_settlement_map. Summed per
+    account this is the journal; kept per record it is the drill-down from a journal line to what it sums.
 
-    The bank line is the payout's STATED amount, not the sum of its lines: when the provider's data
-    is inconsistent the journal must come out unbalanced (and be stopped), never silently plugged. -#}
+    The bank line is the payout's STATED amount, not the sum of its lines: when the provider's data is
+    inconsistent the journal must come out unbalanced (and be held), never silently plugged. -#}
 with
 
-postable_payouts as (
+payouts as (
 
-    select * from {{ ref('stg_shopify__payouts') }}
+    select * from {{ ref('payouts') }}
     where payout_status in (
         {%- for status in var('postable_payout_statuses') %}'{{ status }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
@@ -19,44 +19,42 @@ settlement_lines as (
 
     select settlement_lines.*
     from {{ ref('settlement_lines') }} as settlement_lines
-    inner join postable_payouts
-        on settlement_lines.payout_id = postable_payouts.payout_id
-    -- Postings cover Shopify Payments until the other providers' GL mapping is in (issue 7).
-    where settlement_lines.provider = 'shopify_payments'
+    inner join payouts
+        on settlement_lines.provider = payouts.provider
+        and settlement_lines.payout_id = payouts.payout_id
 
 ),
 
-sales_channel as (
+accounts as (
 
-    select * from {{ ref('int_shopify__sales_channel') }}
+    select * from {{ ref('gl_settlement_map') }}
 
 ),
 
 bank as (
 
     select
-        sales_channel.provider,
-        postable_payouts.payout_id,
+        provider,
+        payout_id,
         'bank' as posting_role,
-        1 as role_order,
+        cast(null as varchar) as fee_kind,
         'payout' as source_type,
-        postable_payouts.payout_id as source_id,
+        payout_id as source_id,
         cast(null as varchar) as correlation_id,
-        postable_payouts.amount as signed_amount,
-        postable_payouts.currency
+        stated_amount as signed_amount,
+        currency
 
-    from postable_payouts
-    cross join sales_channel
+    from payouts
 
 ),
 
-processing_fees as (
+fees as (
 
     select
         provider,
         payout_id,
-        'processing_fees' as posting_role,
-        2 as role_order,
+        'fees' as posting_role,
+        fee_kind,
         'settlement_line' as source_type,
         settlement_line_id as source_id,
         correlation_id,
@@ -68,14 +66,19 @@ processing_fees as (
 
 ),
 
-clearing as (
+settled_amounts as (
 
-    -- Sales and refunds settled: relieves the clearing account that the sales journal filled.
+    -- The gross of each line relieves the account its kind of money sits in until the provider pays.
     select
         provider,
         payout_id,
-        'clearing' as posting_role,
-        3 as role_order,
+        case
+            when line_type in ('sale', 'refund') then 'clearing'
+            when line_type in ('chargeback', 'chargeback_reversal') then 'chargebacks'
+            when line_type in ('reserve_hold', 'reserve_release') then 'reserves'
+            else 'adjustments'
+        end as posting_role,
+        cast(null as varchar) as fee_kind,
         'settlement_line' as source_type,
         settlement_line_id as source_id,
         correlation_id,
@@ -83,50 +86,44 @@ clearing as (
         currency
 
     from settlement_lines
-    where line_type in ('sale', 'refund')
+    where gross_amount <> 0
 
 ),
 
-adjustments as (
-
-    select
-        provider,
-        payout_id,
-        'adjustments' as posting_role,
-        4 as role_order,
-        'settlement_line' as source_type,
-        settlement_line_id as source_id,
-        correlation_id,
-        -gross_amount as signed_amount,
-        currency
-
-    from settlement_lines
-    where line_type not in ('sale', 'refund')
-
-),
-
-all_postings as (
+postings as (
 
     select * from bank
     union all
-    select * from processing_fees
+    select * from fees
     union all
-    select * from clearing
-    union all
-    select * from adjustments
+    select * from settled_amounts
 
 )
 
 select
-    {{ settlement_batch_id('provider', 'payout_id') }} as batch_id,
-    provider,
-    payout_id,
-    posting_role,
-    role_order,
-    source_type,
-    source_id,
-    correlation_id,
-    signed_amount,
-    currency
+    {{ settlement_batch_id('postings.provider', 'postings.payout_id') }} as batch_id,
+    postings.provider,
+    postings.payout_id,
+    postings.posting_role,
+    case postings.posting_role
+        when 'bank' then 1 when 'clearing' then 2 when 'fees' then 3
+        when 'chargebacks' then 4 when 'reserves' then 5 else 6
+    end as role_order,
+    postings.fee_kind,
+    -- a fee kind of its own in the map wins over the provider's fee account
+    coalesce(for_kind.account_code, for_role.account_code) as account_code,
+    postings.source_type,
+    postings.source_id,
+    postings.correlation_id,
+    postings.signed_amount,
+    postings.currency
 
-from all_postings
+from postings
+left join accounts as for_kind
+    on for_kind.provider = postings.provider
+    and for_kind.posting_role = postings.posting_role
+    and for_kind.fee_kind = postings.fee_kind
+left join accounts as for_role
+    on for_role.provider = postings.provider
+    and for_role.posting_role = postings.posting_role
+    and for_role.fee_kind is null

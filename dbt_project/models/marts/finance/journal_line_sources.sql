@@ -30,3 +30,4 @@ from postings
 inner join journal_lines
     on postings.batch_id = journal_lines.batch_id
     and postings.posting_role = journal_lines.posting_role
+    and postings.account_code = journal_lines.account_code

@@ -1,26 +1,24 @@
-{#- One settlement journal batch per postable payout. The totals come from the journal lines; a batch
-    whose payout's stated amount differs from its lines' net comes out unbalanced and the posting
-    gate in Dagster refuses to export it. -#}
+{#- One settlement journal batch per postable payout of every provider, ready for the ERP or held with the
+    reasons (docs/postings.md). The totals come from the journal lines; a batch whose payout's stated amount
+    differs from its lines' net comes out unbalanced and is held, as is one whose bank line is not what
+    reached the bank, or whose payout has an open exception of a blocking kind. -#}
 with
 
-postable_payouts as (
+payouts as (
 
-    select * from {{ ref('stg_shopify__payouts') }}
+    select * from {{ ref('payouts') }}
     where payout_status in (
         {%- for status in var('postable_payout_statuses') %}'{{ status }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
 
 ),
 
-sales_channel as (
+provider_entities as (
 
-    select * from {{ ref('int_shopify__sales_channel') }}
-
-),
-
-journal_lines as (
-
-    select * from {{ ref('journal_lines') }}
+    -- the legal entity whose channel a provider settles (a PSP no channel names: the default entity)
+    select provider, min(legal_entity_id) as legal_entity_id
+    from {{ ref('sales_channels') }}
+    group by provider
 
 ),
 
@@ -32,39 +30,74 @@ batch_totals as (
         sum(credit_amount) as total_credit,
         count(*) as line_count
 
-    from journal_lines
+    from {{ ref('journal_lines') }}
     group by batch_id
+
+),
+
+blocking_exceptions as (
+
+    select distinct provider, payout_id
+    from {{ ref('reconciliation_exceptions') }}
+    where reason_code in ({% for reason in var('blocking_exception_reasons') %}'{{ reason }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        and payout_id is not null
 
 ),
 
 batches as (
 
     select
-        {{ settlement_batch_id('sales_channel.provider', 'postable_payouts.payout_id') }} as batch_id,
-        sales_channel.legal_entity_id,
-        sales_channel.provider,
-        postable_payouts.payout_id,
-        postable_payouts.payout_date,
-        postable_payouts.currency
+        {{ settlement_batch_id('payouts.provider', 'payouts.payout_id') }} as batch_id,
+        coalesce(provider_entities.legal_entity_id, '{{ var("default_legal_entity_id") }}') as legal_entity_id,
+        payouts.provider,
+        payouts.payout_id,
+        payouts.payout_date,
+        payouts.currency,
+        payouts.deposit_status,
+        coalesce(batch_totals.total_debit, 0) as total_debit,
+        coalesce(batch_totals.total_credit, 0) as total_credit,
+        coalesce(batch_totals.line_count, 0) as line_count,
+        blocking_exceptions.payout_id is not null as has_blocking_exception
 
-    from postable_payouts
-    cross join sales_channel
+    from payouts
+    left join provider_entities
+        on provider_entities.provider = payouts.provider
+    left join batch_totals
+        on batch_totals.batch_id = {{ settlement_batch_id('payouts.provider', 'payouts.payout_id') }}
+    left join blocking_exceptions
+        on blocking_exceptions.provider = payouts.provider
+        and blocking_exceptions.payout_id = payouts.payout_id
+
+),
+
+reasons as (
+
+    select
+        *,
+        concat_ws(', ',
+            case when total_debit <> total_credit then 'unbalanced' end,
+            case when deposit_status in ('differs', 'missing') then 'bank_differs_from_deposit' end,
+            case when deposit_status = 'awaiting' then 'awaiting_deposit' end,
+            case when has_blocking_exception then 'open_blocking_exception' end
+        ) as blocked_reasons
+
+    from batches
 
 )
 
 select
-    batches.batch_id,
-    batches.legal_entity_id,
+    batch_id,
+    legal_entity_id,
     'settlement' as journal_type,
-    batches.provider,
-    batches.payout_id,
-    batches.payout_date as posting_date,
-    batches.currency,
-    {{ as_money('coalesce(batch_totals.total_debit, 0)') }} as total_debit,
-    {{ as_money('coalesce(batch_totals.total_credit, 0)') }} as total_credit,
-    coalesce(batch_totals.total_debit, 0) = coalesce(batch_totals.total_credit, 0) as is_balanced,
-    cast(coalesce(batch_totals.line_count, 0) as integer) as line_count
+    provider,
+    payout_id,
+    payout_date as posting_date,
+    currency,
+    {{ as_money('total_debit') }} as total_debit,
+    {{ as_money('total_credit') }} as total_credit,
+    total_debit = total_credit as is_balanced,
+    cast(line_count as integer) as line_count,
+    case when blocked_reasons = '' then 'ready' else 'blocked' end as status,
+    nullif(blocked_reasons, '') as blocked_reason
 
-from batches
-left join batch_totals
-    on batches.batch_id = batch_totals.batch_id
+from reasons
