@@ -12,6 +12,7 @@ from orchestration.exception_queue import (ageing_buckets, ageing_chart, list_qu
                                            open_amount_by_currency, open_by_reason, payout_tie_out,
                                            sync_queue)
 from orchestration.resources import WarehouseResource
+from orchestration.run_metadata import md_table
 
 RECONCILIATION_EXCEPTIONS = AssetKey(["marts", "reconciliation_exceptions"])
 SETTLEMENT_LINES = AssetKey(["marts", "settlement_lines"])
@@ -24,14 +25,6 @@ def _run_started_at(context: AssetExecutionContext) -> datetime:
     record = context.instance.get_run_record_by_id(context.run_id)
     started = record.start_time if record is not None else None
     return datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
-
-
-def _md_table(header: list[str], rows: list[list], empty: str) -> MetadataValue:
-    if not rows:
-        return MetadataValue.md(empty)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
-    return MetadataValue.md("\n".join(lines))
 
 
 @asset(key=AssetKey(["finance", "exception_queue"]),
@@ -56,17 +49,17 @@ def exception_queue(context: AssetExecutionContext, warehouse: WarehouseResource
         "reopened": len(changes.reopened),
         "still_open": len(changes.still_open),
         "open_exceptions": sum(count for _, _, count, _ in by_reason),
-        "open_by_reason": _md_table(["reason", "currency", "count", "amount"],
+        "open_by_reason": md_table(["reason", "currency", "count", "amount"],
                                     [[r, c, n, f"{a:.2f}"] for r, c, n, a in by_reason], "no open exceptions"),
-        "open_amount_by_currency": _md_table(["currency", "count", "amount"],
+        "open_amount_by_currency": md_table(["currency", "count", "amount"],
                                              [[c, n, f"{a:.2f}"] for c, n, a in by_currency], "no open exceptions"),
-        "ageing": _md_table(["age", "open exceptions"], [[name, n] for name, n in buckets.items()], "no buckets"),
+        "ageing": md_table(["age", "open exceptions"], [[name, n] for name, n in buckets.items()], "no buckets"),
         "ageing_chart": MetadataValue.md("```\n" + ageing_chart(buckets) + "\n```"),
-        "auto_match_rate_by_provider": _md_table(
+        "auto_match_rate_by_provider": md_table(
             ["provider", "matchable lines", "matched", "auto-match rate", "unmatched amount"],
             [[p, m, n, f"{rate:.2%}", f"{amount:.2f}"] for p, m, n, rate, amount in match_rates],
             "no settlement lines"),
-        "payout_tie_out": _md_table(["provider", "tie-out", "payouts", "stated amount"],
+        "payout_tie_out": md_table(["provider", "tie-out", "payouts", "stated amount"],
                                     [[p, status, n, f"{a:.2f}"] for p, status, n, a in tie_out], "no payouts"),
         "unmatched_amount": MetadataValue.float(float(sum((amount for *_, amount in match_rates), Decimal(0)))),
     })

@@ -8,9 +8,10 @@ same run is skipped and the check's metadata names the batches. Blocked batches 
 they are listed with their reasons, and the other batches go on.
 """
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, asset_check
 
 from orchestration.resources import WarehouseResource
+from orchestration.run_metadata import md_table
 
 POSTING_BATCHES = AssetKey(["marts", "posting_batches"])
 JOURNAL_LINES = AssetKey(["marts", "journal_lines"])
@@ -56,14 +57,6 @@ def unbalanced_batches(warehouse) -> list[tuple]:
     return warehouse.fetchall(UNBALANCED_BATCHES_SQL)
 
 
-def _table(header: list[str], rows: list[tuple], empty: str) -> MetadataValue:
-    if not rows:
-        return MetadataValue.md(empty)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return MetadataValue.md("\n".join(lines))
-
-
 @asset_check(asset=POSTING_BATCHES, additional_deps=[JOURNAL_LINES], blocking=True,
              description="Every ready posting batch balances (debits equal credits per currency, from its lines) "
                          "and its bank line equals the bank deposit; blocked batches are held with their reasons.")
@@ -86,10 +79,10 @@ def posting_batches_balance(warehouse: WarehouseResource) -> AssetCheckResult:
             "held_batches": len(held),
             "unbalanced_batches": len(unbalanced),
             "bank_line_differs": len(bank_differs),
-            "unbalanced": _table(["batch", "payout", "currency", "debit", "credit"], unbalanced,
+            "unbalanced": md_table(["batch", "payout", "currency", "debit", "credit"], unbalanced,
                                  "every ready batch balances"),
-            "bank_line_against_deposit": _table(["batch", "payout", "bank line", "deposit"], bank_differs,
+            "bank_line_against_deposit": md_table(["batch", "payout", "bank line", "deposit"], bank_differs,
                                                 "every ready batch's bank line is the deposit"),
-            "held": _table(["batch", "provider", "payout", "posting date", "reasons"], held, "no batch is held"),
+            "held": md_table(["batch", "provider", "payout", "posting date", "reasons"], held, "no batch is held"),
         },
     )

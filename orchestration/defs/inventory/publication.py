@@ -6,25 +6,18 @@ in connectors/. This asset only connects them and reports what happened.
 """
 from datetime import datetime, timezone
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from orchestration.ats_publication import (ats_overview, changes_to_push, current_positions, publication_summary,
                                           record_pushes)
 from orchestration.resources import WarehouseResource
+from orchestration.run_metadata import md_table
 
 AVAILABLE_TO_SELL = AssetKey(["marts", "available_to_sell"])
 AVAILABLE_TO_SELL_BY_CHANNEL = AssetKey(["marts", "available_to_sell_by_channel"])
 # publish_to (seeds/ats_channel_rules) -> the resource whose publisher() talks to that API
 PUBLISHER_RESOURCES = {"shopify_inventory_levels": "shopify", "amazon_listings": "amazon",
                        "marketplace_listings": "marketplace_listings"}
-
-
-def _md_table(header: list[str], rows: list[list], empty: str) -> MetadataValue:
-    if not rows:
-        return MetadataValue.md(empty)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
-    return MetadataValue.md("\n".join(lines))
 
 
 @asset(key=AssetKey(["inventory", "ats_publication"]), deps=[AVAILABLE_TO_SELL, AVAILABLE_TO_SELL_BY_CHANNEL],
@@ -59,12 +52,12 @@ def ats_publication(context: AssetExecutionContext) -> MaterializeResult:
         "pushed": len(pushed),
         "failed": len(failures),
         "unchanged": unchanged,
-        "pushes_by_channel": _md_table(["channel", "status", "pushes"], [list(row) for row in summary],
+        "pushes_by_channel": md_table(["channel", "status", "pushes"], [list(row) for row in summary],
                                        "nothing changed since the last push"),
-        "ats_by_channel": _md_table(["channel", "SKUs", "sold out", "units offered", "oversold order lines"],
+        "ats_by_channel": md_table(["channel", "SKUs", "sold out", "units offered", "oversold order lines"],
                                     [list(row) for row in overview], "no ATS yet"),
         "oversold_order_lines": sum(row[4] for row in overview),
-        "changes": _md_table(["channel", "sku", "location", "ATS", "result"],
+        "changes": md_table(["channel", "sku", "location", "ATS", "result"],
                              [[r.change.channel_id, r.change.sku, r.change.location_id or "network",
                                r.change.quantity, r.status] for r in (pushed + failures)[:100]],
                              "nothing to push"),
