@@ -15,8 +15,9 @@ def summarize(warehouse) -> dict:
     matchable = ", ".join(f"'{t}'" for t in MATCHABLE_LINE_TYPES)
     no_match_needed = scalar(f"select count(*) from marts.settlement_lines where line_type not in ({matchable})")
     batches = warehouse.fetchall(
-        "select batch_id, provider, payout_id, posting_date, currency, total_debit, total_credit, is_balanced, "
-        "status, blocked_reason from marts.posting_batches order by posting_date, provider, batch_id")
+        "select batch_id, journal_type, coalesce(provider, location_id), payout_id, posting_date, currency, "
+        "total_debit, total_credit, is_balanced, status, blocked_reason from marts.posting_batches "
+        "order by journal_type desc, posting_date, batch_id")
     return {
         "settlement_lines": {"total": lines, "matched": matched, "unmatched": lines - matched - no_match_needed,
                              "no_match_needed": no_match_needed},
@@ -25,9 +26,9 @@ def summarize(warehouse) -> dict:
         "exceptions_by_reason": dict(warehouse.fetchall(
             "select reason_code, count(*) from marts.reconciliation_exceptions group by reason_code order by reason_code")),
         "posting_batches": [
-            {"batch_id": b, "provider": pr, "payout_id": p, "posting_date": str(d), "currency": c,
+            {"batch_id": b, "journal_type": jt, "provider": pr, "payout_id": p, "posting_date": str(d), "currency": c,
              "debit": Decimal(dr), "credit": Decimal(cr), "balanced": bool(ok), "status": st, "blocked_reason": why}
-            for b, pr, p, d, c, dr, cr, ok, st, why in batches],
+            for b, jt, pr, p, d, c, dr, cr, ok, st, why in batches],
     }
 
 
@@ -41,7 +42,8 @@ def render(summary: dict) -> str:
     out.append("Posting batches:")
     for b in summary["posting_batches"]:
         state = "ready" if b["status"] == "ready" else f"held: {b['blocked_reason']}"
-        out.append(f"  {b['batch_id']}  {b['provider']:<20} payout {b['payout_id']:<14} {b['posting_date']}  "
+        what = f"payout {b['payout_id']}" if b["journal_type"] == "settlement" else "cost of goods sold"
+        out.append(f"  {b['batch_id']}  {b['journal_type']:<10} {b['provider']:<20} {what:<40} {b['posting_date']}  "
                    f"Dr {b['debit']:.2f} / Cr {b['credit']:.2f} {b['currency']}  {state}")
     return "\n".join(out)
 
@@ -82,7 +84,20 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
             {_journal_key(j["provider"], j["payout_id"], j["posting_date"], j["status"], j["blocked_reasons"],
                           {account: Decimal(amount) for account, amount in j["accounts"].items()})
              for j in truth["settlement_journals_by_payout"]})
+    compare("COGS journals", cogs_journals(warehouse),
+            {(j["legal_entity_id"], j["location_id"], j["business_date"], j["currency"],
+              tuple(sorted((account, Decimal(amount)) for account, amount in j["accounts"].items())))
+             for j in truth["cogs_journals"]})
     return diffs
+
+
+def cogs_journals(warehouse) -> set[tuple]:
+    """Each COGS batch as (entity, location, business date, currency, ((account, debit - credit), ...))."""
+    accounts = _accounts_by_batch(warehouse)
+    return {(entity, location, str(day), currency, tuple(sorted(accounts.get(batch_id, {}).items())))
+            for batch_id, entity, location, day, currency in warehouse.fetchall(
+                "select batch_id, legal_entity_id, location_id, posting_date, currency from marts.posting_batches "
+                "where journal_type = 'cogs'")}
 
 
 def _journal_key(provider, payout_id, posting_date, status, reasons, accounts: dict) -> tuple:
@@ -90,17 +105,24 @@ def _journal_key(provider, payout_id, posting_date, status, reasons, accounts: d
             tuple(sorted((account, amount) for account, amount in accounts.items() if amount)))
 
 
-def settlement_journals(warehouse) -> set[tuple]:
-    """Each batch as (provider, payout, posting date, status, reasons, ((account, debit - credit), ...))."""
+def _accounts_by_batch(warehouse) -> dict[str, dict[str, Decimal]]:
+    """{batch id: {account: debit - credit}} from the journal lines."""
     accounts: dict[str, dict] = {}
     for batch_id, account, amount in warehouse.fetchall(
             "select batch_id, account_code, sum(debit_amount - credit_amount) from marts.journal_lines "
             "group by batch_id, account_code"):
         accounts.setdefault(batch_id, {})[account] = Decimal(amount)
+    return accounts
+
+
+def settlement_journals(warehouse) -> set[tuple]:
+    """Each batch as (provider, payout, posting date, status, reasons, ((account, debit - credit), ...))."""
+    accounts = _accounts_by_batch(warehouse)
     return {_journal_key(provider, payout, day, status, (reason or "").split(", ") if reason else [],
                          accounts.get(batch_id, {}))
             for batch_id, provider, payout, day, status, reason in warehouse.fetchall(
-                "select batch_id, provider, payout_id, posting_date, status, blocked_reason from marts.posting_batches")}
+                "select batch_id, provider, payout_id, posting_date, status, blocked_reason from marts.posting_batches "
+                "where journal_type = 'settlement'")}
 
 
 def accuracy(warehouse, truth: dict) -> dict[str, dict]:

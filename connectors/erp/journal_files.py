@@ -192,6 +192,8 @@ def journal_memo(batch: Batch) -> str:
     words = [batch.get("provider"), batch.get("journal_type") or "journal"]
     if batch.get("payout_id"):
         words += ["payout", batch["payout_id"]]
+    if batch.get("location_id"):  # a COGS journal: one location's day
+        words += ["at", batch["location_id"], "on", batch.get("posting_date")]
     return " ".join(str(word) for word in words if word) + f" ({batch['batch_id']})"
 
 

@@ -8,7 +8,8 @@ every payout. The ground truth is the web shop's reconciliation truth (matches, 
 journals) plus every provider's expected matches and exceptions and, under "sources", the records every source serves, per raw table;
 under "inventory", the stock states, ATS and oversells the inventory marts must hold (available_to_sell.py);
 under "settlement_journals_by_payout", every provider's settlement journal per postable payout
-(settlement_journals.py).
+(settlement_journals.py); under "cogs_journals", the COGS journal per legal entity, business date and
+location (cogs_journals.py).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from datetime import date
 
 from connectors.sandbox.available_to_sell import ats_truth
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
+from connectors.sandbox.cogs_journals import cogs_journal_truth
 from connectors.sandbox.settlement_journals import settlement_journal_truth
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
@@ -77,5 +79,6 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     inventory = ats_truth(world, channels["wms"], lost_order_lines=marketplace.lost_order_lines(channels["marketplace"]))
     truth = {**web.ground_truth, **reconciliation_truth(world), "sources": world.records,
              "canonical": world.canonical, "return_links": world.return_links, "inventory": inventory,
-             "settlement_journals_by_payout": settlement_journal_truth(world, channels)}
+             "settlement_journals_by_payout": settlement_journal_truth(world, channels),
+             "cogs_journals": cogs_journal_truth(world, channels["wms"])}
     return SandboxWorld(config, world, web.store, channels, truth)

@@ -35,3 +35,8 @@
 {% macro settlement_batch_id(provider, payout_id) -%}
     'SJ-' || substr(md5({{ provider }} || '|settlement|' || {{ payout_id }}), 1, 16)
 {%- endmacro %}
+
+{#- A COGS journal's batch id: derived only from what it summarises (entity, location, business date). -#}
+{% macro cogs_batch_id(legal_entity_id, location_id, business_date) -%}
+    'CJ-' || substr(md5({{ legal_entity_id }} || '|cogs|' || {{ location_id }} || '|' || cast({{ business_date }} as varchar)), 1, 16)
+{%- endmacro %}

@@ -20,8 +20,8 @@ from connectors.erp.journal_push import push_batches
 from orchestration import local_paths
 from orchestration.defs.finance.posting_gate import JOURNAL_LINES, POSTING_BATCHES, unbalanced_batches
 
-BATCH_COLUMNS = ["batch_id", "legal_entity_id", "journal_type", "provider", "payout_id", "posting_date",
-                 "currency", "total_debit", "total_credit", "line_count"]
+BATCH_COLUMNS = ["batch_id", "legal_entity_id", "journal_type", "provider", "payout_id", "location_id",
+                 "posting_date", "currency", "total_debit", "total_credit", "line_count"]
 LINE_COLUMNS = ["batch_id", "line_number", "posting_role", "account_code", "description", "debit_amount",
                 "credit_amount", "currency"]
 POSTINGS = "outbound.erp_postings"
@@ -112,8 +112,9 @@ def erp_posting_export(context: AssetExecutionContext) -> MaterializeResult:
     for outcome in outcomes:
         if outcome.status == "refused":
             context.log.warning(f"the ERP refused {outcome.batch_id}: {outcome.message}")
-    table = "\n".join(f"| {b['batch_id']} | {b['provider']} | {b['payout_id']} | {b['posting_date']} | "
-                      f"{b['total_debit']} | {b['currency']} |" for b in result["written"])
+    table = "\n".join(f"| {b['batch_id']} | {b['journal_type']} | {b['provider'] or b['location_id']} | "
+                      f"{b['payout_id'] or ''} | {b['posting_date']} | {b['total_debit']} | {b['currency']} |"
+                      for b in result["written"])
     pushed = "\n".join(f"| {o.batch_id} | {o.status} | {o.document_number or ''} |" for o in outcomes)
     return MaterializeResult(metadata={
         "batches_written": len(result["written"]),
@@ -122,8 +123,9 @@ def erp_posting_export(context: AssetExecutionContext) -> MaterializeResult:
         "batches_held": held,
         "batches_posted_to_erp": sum(1 for o in outcomes if o.status == "posted"),
         "batches_refused_by_erp": sum(1 for o in outcomes if o.status == "refused"),
-        "written": MetadataValue.md("| batch | provider | payout | posting date | debit | currency |\n"
-                                    "|---|---|---|---|---|---|\n" + table) if table else MetadataValue.md("nothing new"),
+        "written": MetadataValue.md("| batch | journal | provider or location | payout | posting date | debit | "
+                                    "currency |\n|---|---|---|---|---|---|---|\n" + table)
+        if table else MetadataValue.md("nothing new"),
         "erp_postings": MetadataValue.md("| batch | ERP answer | document number |\n|---|---|---|\n" + pushed)
         if pushed else MetadataValue.md("nothing new to post"),
     })

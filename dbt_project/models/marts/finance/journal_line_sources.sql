@@ -1,11 +1,16 @@
-{#- Lineage from each journal line to the records it summarises (the payout for the bank line,
-    settlement lines for the others), with the correlation id that leads on to the order and its
-    payments. A role that nets to zero has no journal line, so its records appear nowhere here. -#}
+{#- Lineage from each journal line to the records it summarises (a settlement journal's bank line: the
+    payout; its other lines: settlement lines; a COGS journal's lines: stock movements), with the correlation
+    id that leads on to the order and its payments. A role that nets to zero has no journal line, so its
+    records appear nowhere here. -#}
 with
 
 postings as (
 
-    select * from {{ ref('int_finance__settlement_postings') }}
+    {%- for postings in ['int_finance__settlement_postings', 'int_finance__cogs_postings'] %}
+    select batch_id, posting_role, account_code, source_type, source_id, correlation_id, signed_amount, currency
+    from {{ ref(postings) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 

@@ -1,5 +1,5 @@
-{#- One settlement journal batch per postable payout of every provider, ready for the ERP or held with the
-    reasons (docs/postings.md). The totals come from the journal lines; a batch whose payout's stated amount
+{#- One settlement journal batch per postable payout of every provider, and one COGS journal per legal entity,
+    location and business date, each ready for the ERP or held with the reasons (docs/postings.md). The totals come from the journal lines; a batch whose payout's stated amount
     differs from its lines' net comes out unbalanced and is held, as is one whose bank line is not what
     reached the bank, or whose payout has an open exception of a blocking kind. -#}
 with
@@ -83,6 +83,26 @@ reasons as (
 
     from batches
 
+),
+
+cogs_batches as (
+
+    select
+        postings.batch_id,
+        min(postings.legal_entity_id) as legal_entity_id,
+        min(postings.location_id) as location_id,
+        min(postings.business_date) as posting_date,
+        min(postings.currency) as currency,
+        coalesce(min(batch_totals.total_debit), 0) as total_debit,
+        coalesce(min(batch_totals.total_credit), 0) as total_credit,
+        coalesce(min(batch_totals.line_count), 0) as line_count
+
+    from {{ ref('int_finance__cogs_postings') }} as postings
+    -- a day whose shipments and restocks net to nothing has no lines and no batch
+    inner join batch_totals
+        on batch_totals.batch_id = postings.batch_id
+    group by postings.batch_id
+
 )
 
 select
@@ -91,6 +111,7 @@ select
     'settlement' as journal_type,
     provider,
     payout_id,
+    cast(null as varchar) as location_id,
     payout_date as posting_date,
     currency,
     {{ as_money('total_debit') }} as total_debit,
@@ -101,3 +122,23 @@ select
     nullif(blocked_reasons, '') as blocked_reason
 
 from reasons
+
+union all
+
+select
+    batch_id,
+    legal_entity_id,
+    'cogs' as journal_type,
+    cast(null as varchar) as provider,
+    cast(null as varchar) as payout_id,
+    location_id,
+    posting_date,
+    currency,
+    {{ as_money('total_debit') }} as total_debit,
+    {{ as_money('total_credit') }} as total_credit,
+    total_debit = total_credit as is_balanced,
+    cast(line_count as integer) as line_count,
+    case when total_debit = total_credit then 'ready' else 'blocked' end as status,
+    case when total_debit <> total_credit then 'unbalanced' end as blocked_reason
+
+from cogs_batches
