@@ -5,9 +5,9 @@ dbt rebuilds the ATS marts from scratch; the channels only need to hear what cha
 answer, so a cycle pushes only the positions whose quantity differs from the last one a channel
 accepted, and a re-run with nothing new pushes nothing.
 
-    wanted = current_positions(warehouse)                      # from the ATS marts, is_current rows
-    changes = changes_to_push(warehouse, wanted)               # only what differs from the last accepted push
-    record_pushes(warehouse, publisher.push(changes), pushed_at)
+    wanted = current_positions(warehouse)          # {publish_to: [AtsChange]} from the ATS marts, is_current rows
+    changes = changes_to_push(warehouse, wanted)   # only what differs from the last accepted push
+    record_pushes(warehouse, publish_to, publisher.push(changes[publish_to]), pushed_at)
 """
 from __future__ import annotations
 
