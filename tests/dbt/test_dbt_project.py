@@ -229,6 +229,8 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     stated = Decimal(payout["amount"]) + Decimal("1.00")
     with duckdb.connect(str(path)) as conn:
         conn.execute("update raw_shopify.payouts set amount = ? where id = ?", [str(stated), payout["id"]])
+        # and the ERP loses an item's cost: the days it moved cannot book their COGS in full
+        conn.execute("delete from raw_erp.items where sku = 'TEE-BLK-M'")
 
     results = run_dbt(["build"], path, work)
 
@@ -241,6 +243,14 @@ def test_an_inconsistent_payout_posts_an_unbalanced_batch_never_a_plugged_one(wa
     assert {p: ok for p, (ok, _) in state.items()} == {p: ok for p, ok in balanced_before.items() if p in state}
     assert query(str(path), f"select status, blocked_reason from marts.posting_batches "
                             f"where payout_id = '{payout['id']}'")[0][0] == "blocked"
+    uncosted = {b for (b,) in query(str(path), """
+        select distinct postings.batch_id from intermediate.int_finance__cogs_postings as postings
+        join marts.inventory_movements as movements on movements.movement_id = postings.source_id
+        where movements.sku = 'TEE-BLK-M'""")}
+    cogs = dict(query(str(path), "select batch_id, coalesce(blocked_reason, 'ready') from marts.posting_batches "
+                                 "where journal_type = 'cogs'"))
+    assert uncosted and {b for b, reason in cogs.items() if reason == "missing_erp_cost"} == uncosted
+    assert all(reason == "ready" for batch, reason in cogs.items() if batch not in uncosted)
     bank = query(str(path), f"select debit_amount from marts.journal_lines where batch_id = '{before[str(payout['id'])]}' "
                              "and posting_role = 'bank'")
     assert bank == [(stated,)]

@@ -48,7 +48,7 @@ costed as (
     from movements
     inner join locations
         on locations.location_id = movements.location_id
-    -- an item the ERP does not know has no cost: the not_null test on account_code's source names it
+    -- an item the ERP does not know has no cost (signed_amount null): its day's batch is held, naming it
     left join items
         on items.sku = movements.sku
 

@@ -95,13 +95,16 @@ cogs_batches as (
         min(postings.currency) as currency,
         coalesce(min(batch_totals.total_debit), 0) as total_debit,
         coalesce(min(batch_totals.total_credit), 0) as total_credit,
-        coalesce(min(batch_totals.line_count), 0) as line_count
+        coalesce(min(batch_totals.line_count), 0) as line_count,
+        -- movements of an item the ERP has no cost for: booking the rest would understate the day's COGS
+        count(*) - count(postings.signed_amount) as uncosted_postings
 
     from {{ ref('int_finance__cogs_postings') }} as postings
-    -- a day whose shipments and restocks net to nothing has no lines and no batch
-    inner join batch_totals
+    left join batch_totals
         on batch_totals.batch_id = postings.batch_id
     group by postings.batch_id
+    -- a day whose shipments and restocks net to nothing has no lines and no batch
+    having min(batch_totals.batch_id) is not null or count(*) > count(postings.signed_amount)
 
 )
 
@@ -138,7 +141,10 @@ select
     {{ as_money('total_credit') }} as total_credit,
     total_debit = total_credit as is_balanced,
     cast(line_count as integer) as line_count,
-    case when total_debit = total_credit then 'ready' else 'blocked' end as status,
-    case when total_debit <> total_credit then 'unbalanced' end as blocked_reason
+    case when total_debit = total_credit and uncosted_postings = 0 then 'ready' else 'blocked' end as status,
+    nullif(concat_ws(', ',
+        case when total_debit <> total_credit then 'unbalanced' end,
+        case when uncosted_postings > 0 then 'missing_erp_cost' end
+    ), '') as blocked_reason
 
 from cogs_batches
