@@ -15,9 +15,9 @@ def summarize(warehouse) -> dict:
     matchable = ", ".join(f"'{t}'" for t in MATCHABLE_LINE_TYPES)
     no_match_needed = scalar(f"select count(*) from marts.settlement_lines where line_type not in ({matchable})")
     batches = warehouse.fetchall(
-        "select batch_id, journal_type, coalesce(provider, location_id), payout_id, posting_date, currency, "
-        "total_debit, total_credit, is_balanced, status, blocked_reason from marts.posting_batches "
-        "order by journal_type desc, posting_date, batch_id")
+        "select batch_id, journal_type, coalesce(provider, channel_id || ' ' || location_id, location_id), payout_id, "
+        "posting_date, currency, total_debit, total_credit, is_balanced, status, blocked_reason "
+        "from marts.posting_batches order by journal_type desc, posting_date, batch_id")
     return {
         "settlement_lines": {"total": lines, "matched": matched, "unmatched": lines - matched - no_match_needed,
                              "no_match_needed": no_match_needed},
@@ -42,7 +42,8 @@ def render(summary: dict) -> str:
     out.append("Posting batches:")
     for b in summary["posting_batches"]:
         state = "ready" if b["status"] == "ready" else f"held: {b['blocked_reason']}"
-        what = f"payout {b['payout_id']}" if b["journal_type"] == "settlement" else "cost of goods sold"
+        what = {"settlement": f"payout {b['payout_id']}", "sales": "sales and refunds"}.get(b["journal_type"],
+                                                                                          "cost of goods sold")
         out.append(f"  {b['batch_id']}  {b['journal_type']:<10} {b['provider']:<20} {what:<40} {b['posting_date']}  "
                    f"Dr {b['debit']:.2f} / Cr {b['credit']:.2f} {b['currency']}  {state}")
     return "\n".join(out)
@@ -71,20 +72,22 @@ def differences_from_truth(warehouse, truth: dict) -> list[str]:
             {_journal_key(j["provider"], j["payout_id"], j["posting_date"], j["status"], j["blocked_reasons"],
                           {account: Decimal(amount) for account, amount in j["accounts"].items()})
              for j in truth["settlement_journals_by_payout"]})
-    compare("COGS journals", cogs_journals(warehouse),
-            {(j["legal_entity_id"], j["location_id"], j["business_date"], j["currency"],
-              tuple(sorted((account, Decimal(amount)) for account, amount in j["accounts"].items())))
-             for j in truth["cogs_journals"]})
+    for journal_type, name in (("sales", "sales journals"), ("cogs", "COGS journals")):
+        compare(name, daily_journals(warehouse, journal_type),
+                {(j["legal_entity_id"], j.get("channel_id"), j["location_id"], j["business_date"], j["currency"],
+                  tuple(sorted((account, Decimal(amount)) for account, amount in j["accounts"].items())))
+                 for j in truth[f"{journal_type}_journals"]})
     return diffs
 
 
-def cogs_journals(warehouse) -> set[tuple]:
-    """Each COGS batch as (entity, location, business date, currency, ((account, debit - credit), ...))."""
+def daily_journals(warehouse, journal_type: str) -> set[tuple]:
+    """Each sales or COGS batch as (entity, channel, location, business date, currency,
+    ((account, debit - credit), ...)); a COGS batch has no channel."""
     accounts = _accounts_by_batch(warehouse)
-    return {(entity, location, str(day), currency, tuple(sorted(accounts.get(batch_id, {}).items())))
-            for batch_id, entity, location, day, currency in warehouse.fetchall(
-                "select batch_id, legal_entity_id, location_id, posting_date, currency from marts.posting_batches "
-                "where journal_type = 'cogs'")}
+    return {(entity, channel, location, str(day), currency, tuple(sorted(accounts.get(batch_id, {}).items())))
+            for batch_id, entity, channel, location, day, currency in warehouse.fetchall(
+                "select batch_id, legal_entity_id, channel_id, location_id, posting_date, currency "
+                f"from marts.posting_batches where journal_type = '{journal_type}'")}
 
 
 def _journal_key(provider, payout_id, posting_date, status, reasons, accounts: dict) -> tuple:

@@ -9,7 +9,8 @@ journals) plus every provider's expected matches and exceptions and, under "sour
 under "inventory", the stock states, ATS and oversells the inventory marts must hold (available_to_sell.py);
 under "settlement_journals_by_payout", every provider's settlement journal per postable payout
 (settlement_journals.py); under "cogs_journals", the COGS journal per legal entity, business date and
-location (cogs_journals.py).
+location (cogs_journals.py); under "sales_journals", the SALES journal per legal entity, channel, location
+and business date (sales_journals.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from datetime import date
 from connectors.sandbox.available_to_sell import ats_truth
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
 from connectors.sandbox.cogs_journals import cogs_journal_truth
+from connectors.sandbox.sales_journals import sales_journal_truth
 from connectors.sandbox.settlement_journals import settlement_journal_truth
 from connectors.sandbox.shopify_api import ShopifyStore
 from connectors.sandbox.world import World
@@ -80,5 +82,6 @@ def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     truth = {**web.ground_truth, **reconciliation_truth(world), "sources": world.records,
              "canonical": world.canonical, "return_links": world.return_links, "inventory": inventory,
              "settlement_journals_by_payout": settlement_journal_truth(world, channels),
-             "cogs_journals": cogs_journal_truth(world, channels["wms"])}
+             "cogs_journals": cogs_journal_truth(world, channels["wms"]),
+             "sales_journals": sales_journal_truth(world)}
     return SandboxWorld(config, world, web.store, channels, truth)

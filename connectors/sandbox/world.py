@@ -159,6 +159,37 @@ class Deposit:
 
 
 @dataclass(frozen=True)
+class BookedOrder:
+    """An order as marts.orders holds it, with the amounts its sales journal books (sales_journals.py)."""
+    channel: str
+    order_id: str
+    location: str  # the store for POS, the ship-from location otherwise
+    business_date: date
+    currency: str
+    gross_sales: Decimal
+    discount_total: Decimal
+    shipping_total: Decimal
+    tax_total: Decimal
+    tip_total: Decimal = Decimal("0")  # tips on store card tenders: owed to staff, not in order_total
+    voided: bool = False  # cancelled before anything was charged (financial_status voided): books nothing
+
+    @property
+    def order_total(self) -> Decimal:
+        return self.gross_sales - self.discount_total + self.shipping_total + self.tax_total
+
+
+@dataclass(frozen=True)
+class OrderPayment:
+    """A payment event of marts.payments about an order: what the customer paid, or got back, through whom."""
+    provider: str
+    channel: str  # the channel of the order it belongs to (a store refund of a web order: shopify_web)
+    order_id: str
+    event_type: str  # capture, sale, refund, authorization, chargeback, ...
+    gross_amount: Decimal  # signed from the retailer's side: a refund is negative
+    business_date: date
+
+
+@dataclass(frozen=True)
 class ExpectedMatch:
     """A settlement line and what it pays for, as a correct reconciliation must match them.
 
@@ -220,6 +251,10 @@ class World:
     # reconciliation truth of every provider: what settlement matching must match, and must leave
     expected_matches: list[ExpectedMatch] = field(default_factory=list)
     expected_exceptions: list[ExpectedException] = field(default_factory=list)
+    # what the sales journals book: the orders of marts.orders, and the payment events of marts.payments
+    # that belong to an order (each channel appends them where it tallies what lands in those marts)
+    sales_orders: list[BookedOrder] = field(default_factory=list)
+    order_payments: list[OrderPayment] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.customers:
@@ -258,6 +293,16 @@ class World:
                                                               {"count": 0, "amount": Decimal("0")})
         cell["count"] += count
         cell["amount"] += amount
+
+    def book_order(self, order: BookedOrder) -> None:
+        """Remember an order as it lands in marts.orders, for the sales journals' truth."""
+        self.sales_orders.append(order)
+
+    def book_payment(self, provider: str, channel: str, order_id, event_type: str, gross_amount: Decimal,
+                     business_date: date) -> None:
+        """Remember a payment event of an order as it lands in marts.payments, for the sales journals' truth."""
+        self.order_payments.append(OrderPayment(provider, channel, str(order_id), event_type, gross_amount,
+                                                business_date))
 
     def expect_match(self, provider: str, settlement_line_id, counterpart_id, match_rule: str,
                      variance: Decimal = Decimal("0")) -> None:

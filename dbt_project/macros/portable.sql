@@ -40,3 +40,9 @@
 {% macro cogs_batch_id(legal_entity_id, location_id, business_date) -%}
     'CJ-' || substr(md5({{ legal_entity_id }} || '|cogs|' || {{ location_id }} || '|' || cast({{ business_date }} as varchar)), 1, 16)
 {%- endmacro %}
+
+{#- A sales journal's batch id: derived only from what it summarises (entity, channel, location, business date). -#}
+{% macro sales_batch_id(legal_entity_id, channel_id, location_id, business_date) -%}
+    'SA-' || substr(md5({{ legal_entity_id }} || '|sales|' || {{ channel_id }} || '|' || coalesce({{ location_id }}, '')
+        || '|' || cast({{ business_date }} as varchar)), 1, 16)
+{%- endmacro %}

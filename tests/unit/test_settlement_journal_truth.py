@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +19,9 @@ from connectors.stripe.models import to_major
 # payouts short of a quarantined row, deposits still on their way.
 CONFIG = SandboxConfig(seed=9, days=5, orders_per_day=20, anomaly_rate=0.3, malformed_rate=0.05)
 PROVIDERS = {"shopify_payments", "stripe", "adyen", "amazon", "marketplace_bazaarly"}
+# A window across the October month end, so payouts dated in November settle lines posted in October.
+MONTH_END = SandboxConfig(start_date=date(2026, 10, 29), days=5, orders_per_day=10)
+ROLL_FORWARD = "1198"
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +216,133 @@ def test_without_anomalies_or_malformed_rows_every_settled_payout_is_ready_or_aw
     assert {j["provider"] for j in journals} == PROVIDERS
     assert all(j["balanced"] for j in journals)
     assert Counter(r for j in journals for r in j["blocked_reasons"]).keys() <= {"awaiting_deposit"}
+
+
+# ---- payouts that span a month end ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def month_end():
+    return simulate(MONTH_END)
+
+
+@pytest.fixture(scope="module")
+def batches_of(month_end):
+    """(provider, payout_id) -> the payout's batches, earliest first."""
+    batches: dict[tuple[str, str], list[dict]] = {}
+    for journal in month_end.ground_truth["settlement_journals_by_payout"]:
+        batches.setdefault((journal["provider"], journal["payout_id"]), []).append(journal)
+    return {key: sorted(found, key=lambda j: j["posting_date"]) for key, found in batches.items()}
+
+
+def _unsplit(sandbox) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """Every payout's journal as one batch (the journal before periods were split), dates left out."""
+    channels, gl = sandbox.channels, settlement_journals._gl_map()
+    payouts = {"shopify_payments": settlement_journals._shopify(channels["shopify_web"]),
+               "stripe": settlement_journals._stripe(channels["stripe"]),
+               "adyen": settlement_journals._adyen(channels["adyen"]),
+               "amazon": settlement_journals._amazon(channels["amazon"]),
+               "marketplace_bazaarly": settlement_journals._marketplace(channels["marketplace"],
+                                                                        ZoneInfo("America/New_York"))}
+    return {(provider, str(payout_id)): settlement_journals._journal(provider, payout_id, stated,
+                                                                     [line for _, line in lines], gl)
+            for provider, found in payouts.items() for payout_id, _, _, stated, lines in found}
+
+
+def _accounts(journal, without=()) -> dict[str, Decimal]:
+    return {code: Decimal(amount) for code, amount in journal["accounts"].items() if code not in without}
+
+
+def test_payouts_across_the_month_end_split_by_period(batches_of):
+    split = {key: batches for key, batches in batches_of.items() if len(batches) > 1}
+    assert {provider for provider, _ in split} == PROVIDERS
+    for key, batches in batches_of.items():
+        *earlier, payout = batches
+        assert len({(j["status"], tuple(j["blocked_reasons"])) for j in batches}) == 1, key  # the payout's
+        if not earlier:
+            assert ROLL_FORWARD not in payout["accounts"], key  # within one month: as it always was
+            continue
+        for batch in earlier:
+            day = date.fromisoformat(batch["posting_date"])
+            assert (day + timedelta(days=1)).day == 1, key  # the last day of its month
+            assert (day.year, day.month) < (date.fromisoformat(payout["posting_date"]).year,
+                                            date.fromisoformat(payout["posting_date"]).month)
+            assert "1010" not in batch["accounts"]
+            assert Decimal(batch["accounts"][ROLL_FORWARD]) == -sum(_accounts(batch, (ROLL_FORWARD,)).values())
+            assert batch["balanced"]
+        assert sum(Decimal(j["accounts"].get(ROLL_FORWARD, "0")) for j in batches) == 0, key
+        assert len({j["posting_date"] for j in batches}) == len(batches)
+
+
+def test_only_the_payouts_own_batch_is_off_when_the_payout_is_unbalanced(month_end, batches_of):
+    mismatched = {(e.provider, e.reference_id) for e in month_end.world.expected_exceptions
+                  if e.reason_code == "payout_total_mismatch"}
+    assert any(key in mismatched for key, batches in batches_of.items() if len(batches) > 1)
+    for key, batches in batches_of.items():
+        *earlier, payout = batches
+        assert all(batch["balanced"] for batch in earlier)
+        assert payout["balanced"] == (key not in mismatched) == ("unbalanced" not in payout["blocked_reasons"])
+        whole = sum(Decimal(amount) for j in batches for amount in j["accounts"].values())
+        assert (whole == 0) == payout["balanced"]
+
+
+def test_a_split_payouts_batches_add_up_to_the_unsplit_journal(month_end, batches_of):
+    unsplit = _unsplit(month_end)
+    assert set(unsplit) == set(batches_of)
+    for key, batches in batches_of.items():
+        together: Counter = Counter()
+        for batch in batches:
+            together.update(_accounts(batch, (ROLL_FORWARD,)))
+        assert {code: amount for code, amount in together.items() if amount} == \
+            {code: amount for code, amount in unsplit[key].items() if amount}, key
+
+
+def test_the_earlier_batch_holds_the_lines_posted_in_its_month_in_new_york(month_end, batches_of):
+    # Adyen books the 31 October batch at 21:00 New York, already 1 November in UTC: all of it is October's.
+    batch = next(b for b in month_end.channels["adyen"].batches if b.business_day == date(2026, 10, 31))
+    october, payout = batches_of[("adyen", batch.payout_id)]
+    assert october["posting_date"] == "2026-10-31" and payout["posting_date"] == "2026-11-01"
+    sales = [row for row in batch.rows if not row.malformed and row.role in ("sale", "keyed_sale", "refund",
+                                                                             "unrecorded_sale")]
+    assert Decimal(october["accounts"]["1170"]) == -sum((row.gross for row in sales), Decimal("0"))
+    assert set(payout["accounts"]) == {"1010", ROLL_FORWARD}
+    # Stripe: each balance transaction in the month it was created, New York time
+    zone = ZoneInfo("America/New_York")
+    stripe = month_end.channels["stripe"]
+    for (provider, payout_id), batches in batches_of.items():
+        if provider != "stripe" or len(batches) == 1:
+            continue
+        october_sales = sum((to_major(t["amount"], t["currency"]) for t in stripe.balance_transactions
+                             if stripe.payout_of.get(t["id"]) == payout_id and t["type"] == "charge"
+                             and datetime.fromtimestamp(t["created"], zone).month == 10), Decimal("0"))
+        assert october_sales and Decimal(batches[0]["accounts"]["1160"]) == -october_sales
+
+
+def test_a_payout_is_split_into_one_batch_per_earlier_month():
+    """Lines of September and October in a payout of 3 November, one of December (stays with the payout)."""
+    gl = settlement_journals._gl_map()
+    zone = ZoneInfo("America/New_York")
+
+    def at(text):
+        return datetime.fromisoformat(text)
+
+    lines = [(at("2026-09-30T23:30:00-04:00"), ("sale", "processing", Decimal("100.00"), Decimal("3.00"))),
+             (at("2026-11-01T03:30:00+00:00"), ("sale", "processing", Decimal("50.00"), Decimal("1.50"))),  # Oct NY
+             (at("2026-11-02T10:00:00-05:00"), ("refund", None, Decimal("-20.00"), Decimal("0"))),
+             (at("2026-12-01T09:00:00-05:00"), ("adjustment", None, Decimal("5.00"), Decimal("0")))]
+    stated = Decimal("130.50")
+    batches = settlement_journals._batches("stripe", "po_1", date(2026, 11, 3), stated, lines, gl, zone)
+    assert batches == [
+        (date(2026, 9, 30), {"6150": Decimal("3.00"), "1160": Decimal("-100.00"), ROLL_FORWARD: Decimal("97.00")}),
+        (date(2026, 10, 31), {"6150": Decimal("1.50"), "1160": Decimal("-50.00"), ROLL_FORWARD: Decimal("48.50")}),
+        (date(2026, 11, 3), {"1160": Decimal("20.00"), "6190": Decimal("-5.00"), "1010": stated,
+                             ROLL_FORWARD: Decimal("-145.50")}),
+    ]
+    assert all(sum(sums.values()) == 0 for _, sums in batches)
+    # a payout short of a line: only its own batch is off, by what is missing
+    short = settlement_journals._batches("stripe", "po_1", date(2026, 11, 3), stated + 1, lines, gl, zone)
+    assert [sum(sums.values()) for _, sums in short] == [0, 0, 1]
+    # all in the payout's month: one batch, no roll-forward
+    same_month = settlement_journals._batches("stripe", "po_1", date(2026, 11, 3), Decimal("-15.00"),
+                                              lines[2:], gl, zone)
+    assert same_month == [(date(2026, 11, 3), {"1160": Decimal("20.00"), "6190": Decimal("-5.00"),
+                                               "1010": Decimal("-15.00")})]

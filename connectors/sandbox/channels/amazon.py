@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.sandbox.world import (
     WAREHOUSE,
+    BookedOrder,
     ChannelOrder,
     Deposit,
     ReturnLink,
@@ -80,6 +81,8 @@ REFUND_SHARE = 0.10
 PROVIDER = "amazon"  # seeds/settlement_providers
 PRICE_ADJUSTMENT_RATES = (Decimal("0.05"), Decimal("0.10"), Decimal("0.15"), Decimal("0.20"))
 ANOMALIES = ("price_adjustment", "chargeback", "refund_of_order_before_history")
+# the canonical event_type of an order transaction (int_amazon__settlement_row_events)
+_EVENT_TYPES = {"Order": "sale", "Refund": "refund", "Chargeback Refund": "chargeback"}
 
 COLUMNS = (
     "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount", "currency",
@@ -434,6 +437,7 @@ class _Simulation:
                 world.tally("order_lines", CHANNEL, ordered, net)
                 total += net + Decimal(item["ShippingPrice"]["Amount"])
             world.tally("orders", CHANNEL, ordered, total)
+            world.book_order(self._booked(order, items, ordered))
 
         events: dict[tuple, dict] = {}
         refunds: dict[tuple, dict] = {}
@@ -446,7 +450,8 @@ class _Simulation:
                            line.adjustment_id or line.shipment_id)
                 else:
                     key = (settlement.settlement_id, number)
-                event = events.setdefault(key, {"at": line.posted_at, "gross": Decimal("0")})
+                event = events.setdefault(key, {"at": line.posted_at, "gross": Decimal("0"), "order_id": line.order_id,
+                                                "event_type": _EVENT_TYPES.get(line.transaction_type, "adjustment")})
                 event["gross"] += gross
                 if line.transaction_type == "Refund" and line.order_item_code:
                     key = (line.adjustment_id, line.order_id, line.order_item_code)
@@ -456,9 +461,25 @@ class _Simulation:
                 world.tally("payments", CHANNEL, self._business_date(settlement.deposit_at), -settlement.total)
         for event in events.values():
             world.tally("payments", CHANNEL, self._business_date(event["at"]), event["gross"])
+            if event["order_id"]:
+                world.book_payment(PROVIDER, CHANNEL, event["order_id"], event["event_type"], event["gross"],
+                                   self._business_date(event["at"]))
         for (adjustment_id, order_id, item_id), refund in refunds.items():
             world.tally("returns", CHANNEL, self._business_date(refund["at"]), refund["amount"])
             world.return_links.append(ReturnLink(CHANNEL, f"{adjustment_id}:{item_id}", CHANNEL, order_id, item_id))
+
+    @staticmethod
+    def _booked(order: dict, items: list[dict], ordered: date) -> BookedOrder:
+        """The order as int_amazon__orders adds it up from its items; a cancelled one is voided."""
+        def total(*fields: str) -> Decimal:
+            return sum((Decimal(item[name]["Amount"]) for item in items for name in fields), Decimal("0"))
+        return BookedOrder(
+            CHANNEL, order["AmazonOrderId"], WAREHOUSE.code, ordered,
+            (order["OrderTotal"] or {}).get("CurrencyCode") or items[0]["ItemPrice"]["CurrencyCode"],
+            gross_sales=total("ItemPrice"), discount_total=total("PromotionDiscount"),
+            shipping_total=total("ShippingPrice"),
+            tax_total=total("ItemTax", "ShippingTax") - total("PromotionDiscountTax"),
+            voided=order["OrderStatus"] == "Canceled")
 
     # ---- reconciliation truth ----------------------------------------------------------------
     def _expect(self, settlements: list[Settlement]) -> None:

@@ -33,6 +33,7 @@ from connectors.marketplace.raw_tables import source_name
 from connectors.marketplace.settlement_file import Mapping, load_mapping
 from connectors.sandbox.world import (
     WAREHOUSE,
+    BookedOrder,
     ChannelOrder,
     Deposit,
     ReturnLink,
@@ -246,6 +247,7 @@ class _Simulation:
                     world.tally("returns", CHANNEL, row.posted_date, -row.amount)
                     world.return_links.append(ReturnLink(CHANNEL, f"{settlement.settlement_id}:{line_number}", CHANNEL,
                                                          row.order_id, f"{row.order_id}:{row.sku}"))
+                side = None
                 if row.order_id and row.line_type in ("sale", "refund", "commission", "shipping_fee"):
                     side = row.line_type if row.line_type in ("sale", "refund") else (
                         "refund" if row.amount > 0 else "sale")
@@ -254,12 +256,20 @@ class _Simulation:
                 else:
                     key = (settlement.settlement_id, line_number)
                     gross = {"payout": -row.amount, "adjustment": row.amount}.get(row.line_type, Decimal("0"))
-                event = events.setdefault(key, {"date": row.posted_date, "gross": Decimal("0")})
+                event = events.setdefault(key, {"date": row.posted_date, "gross": Decimal("0"),
+                                                "order_id": row.order_id if side else None, "event_type": side})
                 event["gross"] += gross
-        for order in orders.values():
+        for order_id, order in orders.items():
             world.tally("orders", CHANNEL, order["date"], order["amount"])
+            # no discount, shipping or tax reaches the seller: the marketplace charges and remits them
+            world.book_order(BookedOrder(CHANNEL, order_id, WAREHOUSE.code, order["date"], world.currency,
+                                         gross_sales=order["amount"], discount_total=Decimal("0"),
+                                         shipping_total=Decimal("0"), tax_total=Decimal("0")))
         for event in events.values():
             world.tally("payments", CHANNEL, event["date"], event["gross"])
+            if event["order_id"]:
+                world.book_payment(CHANNEL, CHANNEL, event["order_id"], event["event_type"], event["gross"],
+                                   event["date"])
 
     def _expect(self, sandbox: MarketplaceSandbox) -> None:
         """What reconciling the files that parse must find (provider = the channel, counterpart = the order).

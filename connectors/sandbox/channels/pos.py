@@ -48,8 +48,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.sandbox.world import (CardPayment, ChannelOrder, Location, ReturnLink, SoldLine, StockMovement, World,
-                                      cents, money)
+from connectors.sandbox.world import (BookedOrder, CardPayment, ChannelOrder, Location, ReturnLink, SoldLine,
+                                      StockMovement, World, cents, money)
 
 SOURCE = "square"
 CHANNEL = "pos"
@@ -244,6 +244,10 @@ class _Simulation:
         self.sold[store.code].append(order)
         day = self._business_date(store, at)
         self.world.tally("orders", CHANNEL, day, due)
+        self.world.book_order(BookedOrder(
+            CHANNEL, order_id, store.code, day, self.currency,
+            gross_sales=sum((line.unit_price * line.quantity for line in sold_lines), Decimal(0)),
+            discount_total=discount_total, shipping_total=Decimal(0), tax_total=tax_total, tip_total=tips))
         for line in sold_lines:
             self.world.tally("order_lines", CHANNEL, day, line.unit_price * line.quantity - line.discount + line.tax)
         self.world.orders.append(ChannelOrder(CHANNEL, order_id, receipt, store.code,
@@ -312,6 +316,8 @@ class _Simulation:
             payment["customer_id"] = tender["customer_id"] = customer_id
         self.payments[payment_id] = payment
         self.world.tally("payments", PROVIDERS[method], self._business_date(store, at), total)
+        # the terminal authorises and captures at once: a 'sale' of the tender's total, tip included
+        self.world.book_payment(PROVIDERS[method], CHANNEL, order_id, "sale", total, self._business_date(store, at))
         return tender
 
     def _note_for(self, amount: Decimal) -> Decimal:
@@ -464,6 +470,10 @@ class _Simulation:
         self.refunds.append(refund)
         provider = PROVIDERS[{"THIRD_PARTY_CARD": "card", "CASH": "cash"}.get(method, "gift_card")]
         self.world.tally("payments", provider, self._business_date(store, moment), -amount)
+        # the money belongs to the sale it takes back: the store ticket paid, or the web order returned here
+        channel, order_id = (CHANNEL, payment["order_id"]) if payment else (
+            order["metadata"]["returned_channel"], order["metadata"]["returned_order_id"])
+        self.world.book_payment(provider, channel, order_id, "refund", -amount, self._business_date(store, moment))
 
     # ---- the Z report ------------------------------------------------------------------------
     def _z_report(self, store: Location, day: date, tickets: list[dict]) -> ZReport:

@@ -19,8 +19,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.shopify_api import ShopifyStore
-from connectors.sandbox.world import (CENT, WAREHOUSE, CardPayment, ChannelOrder, Deposit, ReturnLink, SoldLine,
-                                      StockMovement, World, cents, money)
+from connectors.sandbox.world import (CENT, WAREHOUSE, BookedOrder, CardPayment, ChannelOrder, Deposit, ReturnLink,
+                                      SoldLine, StockMovement, World, cents, money)
 
 CHANNEL = "shopify_web"
 PROVIDER = "shopify_payments"
@@ -266,14 +266,20 @@ class _Simulation:
         """What the canonical marts must hold for this order (orders, lines, payments, returns)."""
         world, day = self.world, self._business_date
         world.tally("orders", CHANNEL, day(datetime.fromisoformat(order["created_at"])), Decimal(order["total_price"]))
+        world.book_order(BookedOrder(
+            CHANNEL, str(order["id"]), WAREHOUSE.code, day(datetime.fromisoformat(order["created_at"])),
+            order["currency"], Decimal(order["total_line_items_price"]), Decimal(order["total_discounts"]),
+            Decimal(order["total_shipping_price_set"]["shop_money"]["amount"]), Decimal(order["total_tax"])))
         for li in order["line_items"]:
             net = Decimal(li["price"]) * li["quantity"] - Decimal(li["total_discount"]) + Decimal(li["tax_lines"][0]["price"])
             world.tally("order_lines", CHANNEL, day(datetime.fromisoformat(order["created_at"])), net)
         if not order["_stripe_charge"]:  # Stripe's own records are those orders' payment events
             for txn in self.store.transactions[order["id"]]:
                 amount = Decimal(txn["amount"])
-                world.tally("payments", "shopify_payments", day(datetime.fromisoformat(txn["processed_at"])),
-                            -amount if txn["kind"] == "refund" else amount)
+                signed = -amount if txn["kind"] == "refund" else amount
+                world.tally("payments", "shopify_payments", day(datetime.fromisoformat(txn["processed_at"])), signed)
+                world.book_payment("shopify_payments", CHANNEL, order["id"], txn["kind"], signed,
+                                   day(datetime.fromisoformat(txn["processed_at"])))
         for refund in order["refunds"]:
             refunded = day(datetime.fromisoformat(refund["processed_at"]))
             for line in refund["refund_line_items"]:

@@ -51,6 +51,7 @@ from connectors.sandbox.world import CardPayment, Deposit, World
 from connectors.stripe.models import to_major, to_minor
 
 PSP = "stripe"
+CHANNEL = "shopify_web"  # the sales channel whose checkout charges through this account (var stripe_channel_id)
 ACCOUNT_TIME_ZONE = "America/New_York"
 FEE_PERCENT_TENTHS = 29  # 2.9% in tenths of a percent, so the fee stays integer arithmetic
 INTERNATIONAL_FEE_PERCENT_TENTHS = 39  # a card issued outside the US
@@ -319,10 +320,17 @@ class _Simulation:
             day = datetime.fromtimestamp(created, entity_zone).date()
             self.world.tally("payments", PSP, day, to_major(minor, self.currency))
 
+        def book(created: int, minor: int, order_id: str, event_type: str) -> None:
+            """The event as the web order's payment: Stripe's records are those orders' payment events."""
+            day = datetime.fromtimestamp(created, entity_zone).date()
+            self.world.book_payment(PSP, CHANNEL, order_id, event_type, to_major(minor, self.currency), day)
+
         for charge in created_in_window(self.sandbox.charges):
             tally(charge["created"], charge["amount_captured"])
+            book(charge["created"], charge["amount_captured"], charge["metadata"]["order_id"], "capture")
         for refund in created_in_window(self.sandbox.refunds):
             tally(refund["created"], -refund["amount"])
+            book(refund["created"], -refund["amount"], refund["metadata"]["order_id"], "refund")
         for dispute in disputes:
             for txn in dispute["balance_transactions"]:
                 tally(txn["created"], txn["amount"])

@@ -83,6 +83,7 @@ select
     totals.discount_total,
     totals.shipping_total,
     totals.tax_total,
+    {{ as_money('0') }} as tip_total,
     {{ as_money('totals.gross_sales - totals.discount_total + totals.shipping_total + totals.tax_total') }}
         as order_total,
     totals.refunded_total,

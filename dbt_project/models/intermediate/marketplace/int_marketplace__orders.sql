@@ -61,6 +61,7 @@ select
     {{ as_money('0') }} as discount_total,
     {{ as_money('0') }} as shipping_total,
     {{ as_money('0') }} as tax_total,
+    {{ as_money('0') }} as tip_total,
     {{ as_money('sales.gross_sales') }} as order_total,
     {{ as_money('coalesce(refunds.refunded_total, 0)') }} as refunded_total,
     case

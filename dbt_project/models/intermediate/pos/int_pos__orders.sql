@@ -52,6 +52,7 @@ totals as (
         {{ as_money('line_totals.gross_sales') }} as gross_sales,
         {{ as_money('coalesce(orders.discount_amount, 0)') }} as discount_total,
         {{ as_money('coalesce(orders.tax_amount, 0)') }} as tax_total,
+        {{ as_money('coalesce(orders.tip_amount, 0)') }} as tip_total,
         {{ as_money('coalesce(refund_totals.refunded_total, 0)') }} as refunded_total
 
     from orders
@@ -78,6 +79,7 @@ select
     discount_total,
     {{ as_money('0') }} as shipping_total,
     tax_total,
+    tip_total,
     {{ as_money('gross_sales - discount_total + tax_total') }} as order_total,
     refunded_total,
     case

@@ -42,6 +42,8 @@ select
     {{ as_money('coalesce(orders.discount_amount, 0)') }} as discount_total,
     {{ as_money('coalesce(orders.shipping_amount, 0)') }} as shipping_total,
     {{ as_money('coalesce(orders.tax_amount, 0)') }} as tax_total,
+    -- The sandbox shop takes no tips; a real one's total_tip_received would go here.
+    {{ as_money('0') }} as tip_total,
     {{ as_money('orders.total_amount') }} as order_total,
     {{ as_money('coalesce(refund_totals.refunded_total, 0)') }} as refunded_total,
     orders.financial_status,

@@ -41,6 +41,7 @@ select
     discount_total,
     shipping_total,
     tax_total,
+    tip_total,
     order_total,
     refunded_total,
     financial_status,

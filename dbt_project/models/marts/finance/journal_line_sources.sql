@@ -1,4 +1,4 @@
-{#- Lineage from each journal line to the records it summarises (a settlement journal's bank line: the
+{#- Lineage from each journal line to the records it summarises (a sales journal: orders and payment events; a settlement journal's bank line: the
     payout; its other lines: settlement lines; a COGS journal's lines: stock movements), with the correlation
     id that leads on to the order and its payments. A role that nets to zero has no journal line, so its
     records appear nowhere here. -#}
@@ -6,7 +6,7 @@ with
 
 postings as (
 
-    {%- for postings in ['int_finance__settlement_postings', 'int_finance__cogs_postings'] %}
+    {%- for postings in ['int_finance__settlement_postings', 'int_finance__sales_postings', 'int_finance__cogs_postings'] %}
     select batch_id, posting_role, account_code, source_type, source_id, correlation_id, signed_amount, currency
     from {{ ref(postings) }}
     {% if not loop.last %}union all{% endif %}

@@ -1,12 +1,19 @@
-{#- Every journal summarised: one line per batch, posting role and GL account (not per order, movement or fee),
-    zero lines omitted. Settlement journals (one per payout) and COGS journals (one per entity, location and
-    business date). Each line's sources are in journal_line_sources. -#}
+{#- Every journal summarised: one line per batch, posting role, GL account and currency (not per order,
+    payment, fee or movement), zero lines omitted. Sales journals (entity, channel, location, business
+    date), settlement journals (one per payout and month) and COGS journals (entity, location, business
+    date). Each line's sources are in journal_line_sources.
+
+    Amounts are in the transaction currency, and in the legal entity's functional currency at the seed
+    rate of the posting date (seeds/fx_rates), rounded to the cent per line; the cents that rounding leaves
+    in a balanced batch go to its largest line, so the batch balances in both currencies. -#}
 with
 
 settlement as (
 
     select
         batch_id,
+        legal_entity_id,
+        posting_date,
         posting_role,
         role_order,
         account_code,
@@ -18,6 +25,7 @@ settlement as (
             when 'fees' then 'Fees withheld from payout ' || payout_id
             when 'chargebacks' then 'Chargebacks settled in payout ' || payout_id
             when 'reserves' then 'Reserve held or released in payout ' || payout_id
+            when 'roll_forward' then 'Payout ' || payout_id || ' in transit across the month end'
             else 'Provider adjustments in payout ' || payout_id
         end as description
 
@@ -25,10 +33,38 @@ settlement as (
 
 ),
 
+sales as (
+
+    select
+        batch_id,
+        legal_entity_id,
+        business_date as posting_date,
+        posting_role,
+        role_order,
+        account_code,
+        currency,
+        signed_amount,
+        case posting_role
+            when 'clearing' then 'Paid and refunded through the provider'
+            when 'revenue' then 'Product sales'
+            when 'discounts' then 'Discounts given'
+            when 'shipping' then 'Shipping charged'
+            when 'tax' then 'Sales tax collected'
+            when 'tips' then 'Tips for staff'
+            else 'Refunds and returns'
+        end || ', ' || channel_id || ' ' || coalesce(location_id, '') || ' ' || cast(business_date as varchar)
+            as description
+
+    from {{ ref('int_finance__sales_postings') }}
+
+),
+
 cogs as (
 
     select
         batch_id,
+        legal_entity_id,
+        business_date as posting_date,
         posting_role,
         role_order,
         account_code,
@@ -47,6 +83,8 @@ postings as (
 
     select * from settlement
     union all
+    select * from sales
+    union all
     select * from cogs
 
 ),
@@ -58,26 +96,81 @@ summarised as (
         posting_role,
         account_code,
         currency,
+        min(legal_entity_id) as legal_entity_id,
+        min(posting_date) as posting_date,
         min(role_order) as role_order,
         min(description) as description,
         sum(signed_amount) as signed_amount
 
     from postings
     group by batch_id, posting_role, account_code, currency
+    having sum(signed_amount) <> 0
+
+),
+
+converted as (
+
+    select
+        summarised.*,
+        entities.functional_currency,
+        {{ fx_rate('rates', 'summarised.currency', 'entities.functional_currency', 'summarised.posting_date') }} as fx_rate
+
+    from summarised
+    inner join {{ ref('legal_entities') }} as entities
+        on entities.legal_entity_id = summarised.legal_entity_id
+
+),
+
+rounded as (
+
+    select
+        *,
+        round(signed_amount * fx_rate, 2) as functional_signed_amount,
+        row_number() over (partition by batch_id order by role_order, account_code) as line_number,
+        row_number() over (partition by batch_id order by abs(signed_amount) desc, role_order, account_code) as size_rank
+
+    from converted
+
+),
+
+batch_rounding as (
+
+    -- only a batch that balances in its own currency has rounding to place
+    select batch_id, sum(functional_signed_amount) as rounding_difference
+    from rounded
+    group by batch_id
+    having sum(signed_amount) = 0
+
+),
+
+lines as (
+
+    select
+        rounded.*,
+        rounded.functional_signed_amount
+            - case when rounded.size_rank = 1 then coalesce(batch_rounding.rounding_difference, 0) else 0 end
+            as functional_amount
+
+    from rounded
+    left join batch_rounding
+        on batch_rounding.batch_id = rounded.batch_id
 
 )
 
 select
     {{ hash_id(['batch_id', 'account_code', 'posting_role']) }} as journal_line_id,
     batch_id,
-    cast(row_number() over (partition by batch_id order by role_order, account_code) as integer) as line_number,
+    cast(line_number as integer) as line_number,
     posting_role,
     account_code,
     description,
     -- A signed amount books positive to debit and negative to credit; both columns stay >= 0.
     {{ as_money('case when signed_amount > 0 then signed_amount else 0 end') }} as debit_amount,
     {{ as_money('case when signed_amount < 0 then -signed_amount else 0 end') }} as credit_amount,
-    currency
+    currency,
+    functional_currency,
+    fx_rate,
+    {{ as_money('case when functional_amount > 0 then functional_amount else 0 end') }} as functional_debit_amount,
+    {{ as_money('case when functional_amount < 0 then -functional_amount else 0 end') }} as functional_credit_amount
 
-from summarised
-where signed_amount <> 0
+from lines
