@@ -29,6 +29,7 @@ from connectors.landing_zone import LandingZone
 from connectors.raw_load import LoadReport, load_landed_files
 from connectors.shopify.extract import CursorStore
 from orchestration import local_paths
+from orchestration.asset_groups import ingestion_group
 from orchestration.partitions import ENTITY_TIME_ZONE, business_days
 
 # pull(client, landing, cursors, *, day, time_zone, log) -> a report with .records {stream: count} and .pages
@@ -89,7 +90,7 @@ def api_source_definitions(source: ApiSource) -> Definitions:
     landing_key = AssetKey(["landing", source.name])
     raw_keys = {table: AssetKey([schema, table]) for table in [*source.raw.RAW_TABLES, "_quarantine"]}
 
-    @asset(key=landing_key, partitions_def=business_days, group_name=source.name,
+    @asset(key=landing_key, partitions_def=business_days, group_name=ingestion_group(source.name),
            required_resource_keys={source.resource_key}, description=source.description)
     def landing_asset(context: AssetExecutionContext) -> MaterializeResult:
         client = getattr(context.resources, source.resource_key).client()
@@ -102,7 +103,7 @@ def api_source_definitions(source: ApiSource) -> Definitions:
 
     @multi_asset(
         name=f"{source.name}_raw_tables",
-        specs=[AssetSpec(key, deps=[landing_key], group_name=source.name, partitions_def=business_days,
+        specs=[AssetSpec(key, deps=[landing_key], group_name=ingestion_group(source.name), partitions_def=business_days,
                          description=f"{schema}.{table} as landed, one row per distinct version.")
                for table, key in raw_keys.items()],
         check_specs=[_quarantine_check_spec(schema)], partitions_def=business_days, pool="warehouse_writer",
@@ -138,7 +139,7 @@ def inbox_source_definitions(source: InboxSource) -> Definitions:
         keys = [AssetKey(["landing", source.name])]
         description = f"{source.description} Landed here; {schema} loads them with its daily pull."
 
-    @multi_asset(name=f"{source.name}_files", specs=[AssetSpec(key, group_name=source.group, description=description)
+    @multi_asset(name=f"{source.name}_files", specs=[AssetSpec(key, group_name=ingestion_group(source.group), description=description)
                                                       for key in keys],
                  pool="warehouse_writer", required_resource_keys={"warehouse"})
     def files_asset(context: AssetExecutionContext):

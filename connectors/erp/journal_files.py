@@ -12,9 +12,12 @@ with its marts.journal_lines:
      total_debit, total_credit, line_count, status,
      lines: [{line_number, posting_role, account_code, description, debit_amount, credit_amount, currency}]}
 
-and returns (file name, text). Money is exact: amounts are read as Decimal from strings (or Decimal or
-int), never from floats (a float is a TypeError), must have at most 2 decimals (more is a ValueError,
-never rounded) and are written with exactly 2. The same batches give the same bytes: batches are
+(optionally with channel_id, functional_currency, fx_rate, functional_debit_amount and
+functional_credit_amount, and reverses_batch_id / corrects_batch_id on a reversal or correction; see
+OPTIONAL_COLUMNS) and returns (file name, text). Money is exact: amounts are read as Decimal from
+strings (or Decimal or int), never from floats (a float is a TypeError), must have at most 2 decimals
+(more is a ValueError, never rounded) and are written with exactly 2. The same batches give the same
+bytes: batches are
 written in (posting date, batch id) order and lines in line number order, whatever order they came
 in, and nothing depends on the clock. A file is written only for batches that balance: every line
 has either a debit or a credit, the lines' debits equal their credits and the batch's stated totals,
@@ -46,7 +49,13 @@ BATCH_COLUMNS = ("batch_id", "legal_entity_id", "journal_type", "provider", "pay
                  "currency", "total_debit", "total_credit", "line_count", "status")
 LINE_COLUMNS = ("line_number", "posting_role", "account_code", "description", "debit_amount", "credit_amount",
                 "currency")
-MONEY_KEYS = frozenset({"total_debit", "total_credit", "debit_amount", "credit_amount"})
+# Columns a batch or line may carry besides those above (functional currency, the sales channel, and what a
+# reversal or correction amends): written where a layout has a place for them, only when present, so the
+# files of a batch without them keep their bytes.
+OPTIONAL_COLUMNS = ("channel_id", "functional_currency", "fx_rate", "functional_debit_amount",
+                    "functional_credit_amount", "reverses_batch_id", "corrects_batch_id")
+MONEY_KEYS = frozenset({"total_debit", "total_credit", "debit_amount", "credit_amount", "functional_debit_amount",
+                        "functional_credit_amount"})
 
 GENERIC_CSV_COLUMNS = (*BATCH_COLUMNS, *LINE_COLUMNS[:-1])
 
@@ -67,14 +76,20 @@ def generic_csv(batches: Batches) -> tuple[str, str]:
 
     Columns: the batch columns of marts.posting_batches (batch_id ... line_count, status) then the line
     columns of marts.journal_lines (line_number, posting_role, account_code, description, debit_amount,
-    credit_amount); the line currency is the batch's (checked) so it is not repeated. RFC 4180 CSV
-    (comma, double quotes where needed, CRLF), UTF-8, one header row.
+    credit_amount); the line currency is the batch's (checked) so it is not repeated. Then, only when some
+    batch or line of the file carries them, the OPTIONAL_COLUMNS it carries (channel_id,
+    functional_currency, fx_rate, functional_debit_amount, functional_credit_amount, reverses_batch_id,
+    corrects_batch_id), each from the line, else from its batch. RFC 4180 CSV (comma, double quotes where
+    needed, CRLF), UTF-8, one header row.
     """
     checked = _checked_all(batches)
+    carried = {key for batch in checked for record in (batch, *batch["lines"]) for key in record}
+    extra = [column for column in OPTIONAL_COLUMNS if column in carried]
     rows = [[_cell(batch, column) for column in BATCH_COLUMNS] +
-            [_cell(line, column) for column in LINE_COLUMNS[:-1]]
+            [_cell(line, column) for column in LINE_COLUMNS[:-1]] +
+            [_cell(line if column in line else batch, column) for column in extra]
             for batch in checked for line in batch["lines"]]
-    return _file_name(checked, "", "csv"), _csv_text(GENERIC_CSV_COLUMNS, rows)
+    return _file_name(checked, "", "csv"), _csv_text((*GENERIC_CSV_COLUMNS, *extra), rows)
 
 
 def generic_json(batches: Batches) -> tuple[str, str]:
@@ -138,8 +153,9 @@ def business_central_journal_lines(batches: Batches, *, journal_id: str | None =
     - lineNumber: 10000, 20000, ... across the whole file, as Business Central numbers lines;
     - accountType "G/L Account", accountNumber the account code;
     - postingDate ISO; documentNumber the batch id (max 20 characters: every line of a batch shares it,
-      so the journal posts each batch as one balanced document); externalDocumentNumber the payout id
-      (max 35);
+      so the journal posts each batch as one balanced document; a reversal or correction `<id>-R<n>` /
+      `<id>-C<n>` longer than that keeps its suffix and as much of the original id as fits, and the
+      comment carries its full id); externalDocumentNumber the payout id (max 35);
     - amount signed, debit positive and credit negative, written as a JSON number with its exact
       2-decimal text (never through a float), so each document's amounts sum to zero;
     - description the line description (max 100, cut there), comment points back at the
@@ -149,7 +165,8 @@ def business_central_journal_lines(batches: Batches, *, journal_id: str | None =
     checked = _checked_all(batches)
     lines: list[dict] = []
     for batch in checked:
-        for field, value, limit in (("documentNumber (batch id)", batch["batch_id"], BC_DOCUMENT_NUMBER_MAX),
+        document_number = bc_document_number(batch["batch_id"])
+        for field, value, limit in (("documentNumber (batch id)", document_number, BC_DOCUMENT_NUMBER_MAX),
                                     ("externalDocumentNumber (payout id)", batch["payout_id"] or "",
                                      BC_EXTERNAL_DOCUMENT_NUMBER_MAX)):
             if len(value) > limit:
@@ -163,7 +180,7 @@ def business_central_journal_lines(batches: Batches, *, journal_id: str | None =
                 "accountType": BC_ACCOUNT_TYPE,
                 "accountNumber": line["account_code"],
                 "postingDate": batch["posting_date"],
-                "documentNumber": batch["batch_id"],
+                "documentNumber": document_number,
                 "externalDocumentNumber": batch["payout_id"] or "",
                 "amount": amount.quantize(CENT),
                 "description": (line["description"] or "")[:BC_DESCRIPTION_MAX],
@@ -188,13 +205,27 @@ def journal_file(layout: str, batches: Batches, **options) -> tuple[str, str]:
 
 
 def journal_memo(batch: Batch) -> str:
-    """The journal's header memo: what it books and where it comes from."""
+    """The journal's header memo: what it books and where it comes from (and what it reverses or corrects)."""
     words = [batch.get("provider"), batch.get("journal_type") or "journal"]
     if batch.get("payout_id"):
         words += ["payout", batch["payout_id"]]
     if batch.get("location_id"):  # a COGS journal: one location's day
         words += ["at", batch["location_id"], "on", batch.get("posting_date")]
+    if batch.get("reverses_batch_id"):
+        words += ["reversal of", batch["reverses_batch_id"]]
+    if batch.get("corrects_batch_id"):
+        words += ["correction of", batch["corrects_batch_id"]]
     return " ".join(str(word) for word in words if word) + f" ({batch['batch_id']})"
+
+
+def bc_document_number(batch_id: str) -> str:
+    """The batch id, or for a reversal or correction too long for Business Central's 20-character Document
+    No., its -R<n>/-C<n> suffix after as much of the original id as fits (the id's head is unique enough:
+    SJ-0123456789abcd-R1). Any other id is returned whole, so the caller's length check refuses it."""
+    head, dash, suffix = batch_id.rpartition("-")
+    if len(batch_id) <= BC_DOCUMENT_NUMBER_MAX or not (head and suffix[:1] in ("R", "C") and suffix[1:].isdigit()):
+        return batch_id
+    return head[:BC_DOCUMENT_NUMBER_MAX - len(suffix) - 1] + dash + suffix
 
 
 # ---- checks and normal form ----------------------------------------------------------------------

@@ -7,9 +7,15 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from connectors.raw_load import ensure_every_raw_table
+from orchestration.asset_groups import ingestion_group
 from orchestration.data_quality import dbt_exclude_args, failing_sources
 from orchestration.defs.dbt.project import omnirecon_dbt
 from orchestration.resources import WarehouseResource
+
+# The ERP journals and what they are summed from
+POSTING_MODELS = {"int_finance__settlement_postings", "int_finance__sales_postings", "int_finance__cogs_postings",
+                  "posting_batches", "journal_lines", "journal_line_sources"}
+
 
 class OmnireconTranslator(DagsterDbtTranslator):
     """Asset keys follow the warehouse: raw_shopify/orders, staging/stg_shopify__orders, marts/orders."""
@@ -18,7 +24,17 @@ class OmnireconTranslator(DagsterDbtTranslator):
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_resource_props["schema"]
+        """The UI's groups follow the project's folders: staging/<source> joins that channel's ingestion,
+        intermediate and marts are canonical, finance or inventory, the journals are posting, seeds are
+        configuration."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return "configuration"
+        if dbt_resource_props["name"] in POSTING_MODELS:
+            return "posting"
+        layer, folder = (dbt_resource_props["fqn"][1:3] + [None, None])[:2]
+        if layer == "staging":
+            return ingestion_group(folder)
+        return folder if folder in ("finance", "inventory") else "canonical"
 
 
 translator = OmnireconTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -28,7 +28,7 @@ def _run_started_at(context: AssetExecutionContext) -> datetime:
 
 
 @asset(key=AssetKey(["finance", "exception_queue"]),
-       deps=[RECONCILIATION_EXCEPTIONS, SETTLEMENT_LINES, SETTLEMENT_MATCHES, PAYOUTS], group_name="reports",
+       deps=[RECONCILIATION_EXCEPTIONS, SETTLEMENT_LINES, SETTLEMENT_MATCHES, PAYOUTS], group_name="finance",
        pool="warehouse_writer",  # it writes finance_state: one DuckDB writer at a time
        description="Finance's exception queue (finance_state.exception_queue): opened, closed when the data "
                    "resolves them, reopened, and kept with people's decisions across rebuilds.")

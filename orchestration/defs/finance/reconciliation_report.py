@@ -16,7 +16,7 @@ order by reason_code, currency
 
 
 @asset(key=AssetKey(["reports", "reconciliation_summary"]), deps=[SETTLEMENT_MATCHES, RECONCILIATION_EXCEPTIONS],
-       group_name="reports", description="Auto-match rate and the exception queue by reason, as run metadata.")
+       group_name="finance", description="Auto-match rate and the exception queue by reason, as run metadata.")
 def reconciliation_summary(warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as wh:
         summary = summarize(wh)

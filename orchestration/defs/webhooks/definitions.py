@@ -8,6 +8,7 @@ from connectors.raw_load import load_landed_files
 from connectors.webhooks import raw_tables
 from connectors.webhooks.event_store import EventStore
 from orchestration import local_paths
+from orchestration.asset_groups import ingestion_group
 from orchestration.resources import WarehouseResource
 
 RAW_KEYS = [AssetKey([raw_tables.SCHEMA, "events"]), AssetKey([raw_tables.SCHEMA, "_quarantine"])]
@@ -17,7 +18,7 @@ def _store() -> EventStore:
     return EventStore(local_paths.landing_root())
 
 
-@multi_asset(specs=[AssetSpec(key, group_name="webhooks", description="Shopify, Stripe and Adyen webhook events, one "
+@multi_asset(specs=[AssetSpec(key, group_name=ingestion_group("webhooks"), description="Shopify, Stripe and Adyen webhook events, one "
                               "row per event id however often it was delivered (bad bodies in _quarantine).")
                     for key in RAW_KEYS], pool="warehouse_writer")
 def webhook_events(context: AssetExecutionContext, warehouse: WarehouseResource):

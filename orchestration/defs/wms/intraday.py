@@ -16,10 +16,11 @@ from connectors.raw_load import load_landed_files
 from connectors.shopify.extract import CursorStore
 from connectors.wms import daily_pull
 from orchestration import local_paths
+from orchestration.asset_groups import ingestion_group
 from orchestration.partitions import ENTITY_TIME_ZONE
 
 
-@asset(key=AssetKey(["landing", "wms_today"]), group_name="wms", required_resource_keys={"wms", "warehouse"},
+@asset(key=AssetKey(["landing", "wms_today"]), group_name=ingestion_group("wms"), required_resource_keys={"wms", "warehouse"},
        pool="warehouse_writer",
        description="The WMS movement events of the current business day so far, landed and loaded into raw_wms.")
 def wms_movements_today(context: AssetExecutionContext) -> MaterializeResult:
