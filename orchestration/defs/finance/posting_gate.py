@@ -87,10 +87,17 @@ def upstream_test_checks(manifest: dict) -> list[AssetCheckKey]:
 
 
 def failed_upstream_tests(instance) -> list[AssetCheckKey]:
-    """Upstream dbt tests whose latest evaluation failed (a test never run is not a failure)."""
+    """Upstream dbt tests of severity error whose latest evaluation failed (a test never run is not a
+    failure; a warning, such as a payout that does not tie out, holds its own batch and no other)."""
     manifest = json.loads(omnirecon_dbt.manifest_path.read_text())
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(upstream_test_checks(manifest))
-    return [key for key, record in latest.items() if record.status == AssetCheckExecutionRecordStatus.FAILED]
+    return [key for key, record in latest.items()
+            if record.status == AssetCheckExecutionRecordStatus.FAILED and _severity(record) == AssetCheckSeverity.ERROR]
+
+
+def _severity(record) -> AssetCheckSeverity:
+    evaluation = record.event.dagster_event.event_specific_data if record.event else None
+    return getattr(evaluation, "severity", AssetCheckSeverity.ERROR)
 
 
 @asset_check(asset=POSTING_BATCHES, additional_deps=[JOURNAL_LINES], blocking=True,
