@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.adyen import definitions as adyen
 from orchestration.defs.amazon import definitions as amazon
+from orchestration.defs.automation import definitions as automation
 from orchestration.defs.bank import definitions as bank
 from orchestration.defs.data_quality import definitions as data_quality
 from orchestration.defs.dbt import definitions as dbt
@@ -26,7 +27,8 @@ from orchestration.resources import (AmazonSellingPartnerResource, ErpResource, 
                                      ShopifyResource, SquareResource, StripeResource, WarehouseResource, WmsResource)
 
 
-defs = Definitions.merge(
+# The finance marts' freshness policy goes on the dbt asset's specs once every domain is merged.
+defs = automation.with_finance_mart_freshness(Definitions.merge(
     shopify.defs,
     stripe.defs,
     amazon.defs,
@@ -41,6 +43,7 @@ defs = Definitions.merge(
     dbt.defs,
     finance.defs,
     inventory.defs,
+    automation.defs,
     Definitions(resources={
         "dbt": DbtCliResource(project_dir=omnirecon_dbt, target=DBT_TARGET, dbt_executable=DBT_EXECUTABLE),
         "warehouse": WarehouseResource(target=DBT_TARGET),
@@ -54,4 +57,4 @@ defs = Definitions.merge(
         "marketplace_listings": MarketplaceListingsResource(api_token=EnvVar("MARKETPLACE_API_TOKEN")),
         "erp": ErpResource(api_token=EnvVar("ERP_API_TOKEN"), base_url=EnvVar("ERP_BASE_URL")),
     }),
-)
+))

@@ -20,9 +20,9 @@ from types import ModuleType
 from zoneinfo import ZoneInfo
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
-                     AssetSelection, AssetSpec, Definitions, MaterializeResult, MetadataValue, RunRequest,
-                     SensorEvaluationContext, SkipReason, asset, build_schedule_from_partitioned_job,
-                     define_asset_job, multi_asset, sensor)
+                     AssetSelection, AssetSpec, DefaultScheduleStatus, DefaultSensorStatus, Definitions,
+                     MaterializeResult, MetadataValue, RunRequest, SensorEvaluationContext, SkipReason, asset,
+                     build_schedule_from_partitioned_job, define_asset_job, multi_asset, sensor)
 
 from connectors.inbox import DROPPED_FILES, Inbox
 from connectors.landing_zone import LandingZone
@@ -125,8 +125,13 @@ def api_source_definitions(source: ApiSource) -> Definitions:
 
     job = define_asset_job(f"{source.name}_daily_pull", selection=AssetSelection.assets(landing_asset, raw_asset),
                            description=f"Pull one business day from {source.name} and load it into {schema}.")
-    schedule = build_schedule_from_partitioned_job(job, hour_of_day=source.hour_of_day,
-                                                   minute_of_hour=source.minute_of_hour)
+    # Running from the first deployment on: the night's pulls and the close after them (defs/automation/schedules.py)
+    # must not wait for someone to switch them on in the UI. A retailer without this channel stops it there once.
+    schedule = build_schedule_from_partitioned_job(
+        job, hour_of_day=source.hour_of_day, minute_of_hour=source.minute_of_hour,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=f"Every night at {source.hour_of_day:02d}:{source.minute_of_hour:02d} {ENTITY_TIME_ZONE}: pulls "
+                    f"the business day that ended (yesterday's partition) from {source.name}.")
     return Definitions(assets=[landing_asset, raw_asset], jobs=[job], schedules=[schedule])
 
 
@@ -170,6 +175,7 @@ def inbox_source_definitions(source: InboxSource) -> Definitions:
                                        + (" and load them." if source.loads_raw else "."))
 
     @sensor(name=f"{source.name}_inbox", job=job, minimum_interval_seconds=60,
+            default_status=DefaultSensorStatus.RUNNING,  # a dropped file loads without anyone switching it on
             description=f"Starts {source.name}_load when new files are in the inbox's {source.name} folder.")
     def inbox_sensor(context: SensorEvaluationContext):
         inbox = Inbox(local_paths.inbox_root(), _landing())

@@ -1,4 +1,4 @@
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, Definitions, define_asset_job
 
 from orchestration.defs.dbt.assets import omnirecon_dbt_models
 from orchestration.defs.finance.erp_export import erp_posting_export
@@ -14,9 +14,6 @@ reconciliation_build = define_asset_job(
     description="The daily close: build the dbt models (staging, canonical, settlement matching, postings, ATS), "
                 "report, gate, export, and publish the ATS that changed.")
 
-reconciliation_schedule = ScheduleDefinition(job=reconciliation_build, cron_schedule="0 3 * * *",
-                                             execution_timezone="America/New_York")
-
+# Its schedule follows the night's pulls, so it lives with them: orchestration/defs/automation/schedules.py.
 defs = Definitions(assets=[erp_posting_export, reconciliation_summary, exception_queue],
-                   asset_checks=[posting_batches_balance],
-                   jobs=[reconciliation_build], schedules=[reconciliation_schedule])
+                   asset_checks=[posting_batches_balance], jobs=[reconciliation_build])

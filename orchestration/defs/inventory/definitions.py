@@ -1,4 +1,4 @@
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, DefaultScheduleStatus, Definitions, ScheduleDefinition, define_asset_job
 from dagster_dbt import build_dbt_asset_selection
 
 from orchestration.defs.dbt.assets import omnirecon_dbt_models
@@ -16,7 +16,9 @@ ats_cycle = define_asset_job(
     description="Today's WMS movements, the inventory models rebuilt, and the ATS changes pushed to the channels: "
                 "a store sale or a warehouse movement reaches the channels within one cycle.")
 
+# Running from the first deployment on: the channels' ATS must not wait for someone to switch the cycle on.
 ats_cycle_schedule = ScheduleDefinition(job=ats_cycle, cron_schedule="*/15 * * * *",
-                                        execution_timezone="America/New_York")
+                                        execution_timezone="America/New_York",
+                                        default_status=DefaultScheduleStatus.RUNNING)
 
 defs = Definitions(assets=[ats_publication], jobs=[ats_cycle], schedules=[ats_cycle_schedule])

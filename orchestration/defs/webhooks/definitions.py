@@ -1,8 +1,8 @@
 """Webhook events: the receiver (`omnirecon webhooks serve`) stores each event once; a sensor loads them."""
 import hashlib
 
-from dagster import (AssetExecutionContext, AssetKey, AssetSpec, Definitions, MaterializeResult, RunRequest,
-                     SensorEvaluationContext, SkipReason, define_asset_job, multi_asset, sensor)
+from dagster import (AssetExecutionContext, AssetKey, AssetSpec, DefaultSensorStatus, Definitions, MaterializeResult,
+                     RunRequest, SensorEvaluationContext, SkipReason, define_asset_job, multi_asset, sensor)
 
 from connectors.raw_load import load_landed_files
 from connectors.webhooks import raw_tables
@@ -35,7 +35,7 @@ webhook_events_load = define_asset_job("webhook_events_load", selection=RAW_KEYS
                                        description="Load the webhook events stored since the last load.")
 
 
-@sensor(job=webhook_events_load, minimum_interval_seconds=30,
+@sensor(job=webhook_events_load, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Starts a load when the webhook receiver has stored new events.")
 def webhook_events_stored(context: SensorEvaluationContext):
     files = _store().files()
