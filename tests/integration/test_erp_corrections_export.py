@@ -242,3 +242,13 @@ def _without_functional(batch: dict) -> dict:
     drop = ("channel_id", "functional_currency", "fx_rate", "functional_debit_amount", "functional_credit_amount")
     return {**{k: v for k, v in batch.items() if k not in drop},
             "lines": [{k: v for k, v in line.items() if k not in drop} for line in batch["lines"]]}
+
+
+def test_an_empty_build_after_exports_reverses_nothing(api, warehouse_path):
+    _set_marts(warehouse_path, _settlement(A, "100.00", "3.20"))
+    _run(api, warehouse_path)
+    _set_marts(warehouse_path)  # a rebuild that came out empty
+    result, _ = _run(api, warehouse_path, raise_on_error=False)
+    assert not result.success
+    assert _posted_keys(api) == [A]
+    assert set(_ledger(warehouse_path)) == {A}

@@ -229,6 +229,10 @@ def erp_posting_export(context: AssetExecutionContext) -> MaterializeResult:
         batches = ready_batches(wh)
         blocked = blocked_batch_ids(wh)
         ledger = latest_exports(wh)
+        if ledger and not batches and not blocked:
+            # An empty build (a failed or partial rebuild) is no reason to reverse every journal ever posted.
+            raise Failure(f"marts.posting_batches is empty while {len(ledger)} batches were exported: refusing to "
+                          "reverse them all; rebuild the marts, or reverse on purpose batch by batch")
         unrecorded = ({b["batch_id"] for b in batches} | blocked) - {e.original_batch_id for e in ledger}
         adopted = exports_on_disk(export_root, unrecorded)
         plan = plan_exports([*ledger, *adopted], batches, blocked)
