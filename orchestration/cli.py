@@ -1,4 +1,5 @@
-"""The `omnirecon` command."""
+"""The `omnirecon` command: argument parsing only; the work is in orchestration/operations.py (run,
+backfill, replay, status, sandbox serve), orchestration/demo.py and orchestration/exception_queue.py."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,56 @@ import os
 from datetime import date
 
 from connectors.sandbox.simulator import SandboxConfig
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def business_day(text: str) -> date:
+    """An argparse type: a business day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a business day (YYYY-MM-DD): {text!r}") from None
+
+
+def days_of(args, parser: argparse.ArgumentParser) -> list[str]:
+    """The business days a command covers: --date D, or --from D --to D (both included)."""
+    from orchestration.partitions import BusinessDayError, business_days_between
+
+    single = getattr(args, "date", None)
+    if single is not None and (args.first or args.last):
+        parser.error("give --date, or --from and --to, not both")
+    first, last = (single, single) if single is not None else (args.first, args.last)
+    if first is None and last is None:
+        parser.error("which business days? --date D, or --from D --to D")
+    if first is None or last is None:
+        parser.error("--from and --to go together")
+    try:
+        return business_days_between(first, last)
+    except BusinessDayError as error:
+        parser.error(str(error))
+
+
+def _add_sandbox_options(command: argparse.ArgumentParser, defaults: SandboxConfig) -> None:
+    command.add_argument("--seed", type=int, default=defaults.seed)
+    command.add_argument("--start-date", type=business_day, default=defaults.start_date)
+    command.add_argument("--days", type=int, default=defaults.days)
+    command.add_argument("--orders-per-day", type=int, default=defaults.orders_per_day)
+    command.add_argument("--anomaly-rate", type=float, default=defaults.anomaly_rate)
+
+
+def _add_range(command: argparse.ArgumentParser, *, single_day: bool) -> None:
+    days = command.add_argument_group("business days (America/New_York; the last one is yesterday)")
+    if single_day:
+        days.add_argument("--date", type=business_day, help="one business day")
+    # a range command needs both ends; `run` takes --date instead (days_of checks the combinations)
+    days.add_argument("--from", dest="first", type=business_day, metavar="DAY", required=not single_day,
+                      help="the first business day")
+    days.add_argument("--to", dest="last", type=business_day, metavar="DAY", required=not single_day,
+                      help="the last business day (included)")
+    command.add_argument("--log-level", choices=LOG_LEVELS, default="warning",
+                         help="Dagster's log on stderr (default: warning; info shows every step and dbt node)")
+    command.set_defaults(command_parser=command)  # its own usage line in an error about the days
 
 
 def _sandbox_config(args) -> SandboxConfig:
@@ -76,24 +127,38 @@ def _resolve_exception(exception_id: str, decision: str, note: str, decided_by: 
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnirecon", description="Omnichannel retail reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True)
     defaults = SandboxConfig()
     for name, text in (("demo", "run the whole pipeline on the sandbox retailer and print what it found"),
                        ("dev", "serve the sandbox APIs and the Dagster UI")):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--seed", type=int, default=defaults.seed)
-        command.add_argument("--start-date", type=date.fromisoformat, default=defaults.start_date)
-        command.add_argument("--days", type=int, default=defaults.days)
-        command.add_argument("--orders-per-day", type=int, default=defaults.orders_per_day)
-        command.add_argument("--anomaly-rate", type=float, default=defaults.anomaly_rate)
+        _add_sandbox_options(commands.add_parser(name, help=text), defaults)
     commands.choices["dev"].add_argument("--port", type=int, default=3000)
     commands.choices["demo"].add_argument(
         "--replay", action="store_true",
         help="then rebuild, backfill and re-deliver every file and webhook, scoring after each")
     commands.choices["demo"].add_argument("--backfill-days", type=int, default=None,
                                           help="with --replay: backfill only the last N days (default: every day)")
+
+    run = commands.add_parser("run", help="close business days one by one, in this process: the inbox, each "
+                                          "day's pulls from every API source, then that day's close")
+    _add_range(run, single_day=True)
+    backfill = commands.add_parser("backfill", help="pull every day of a range, then close the whole range in ONE "
+                                                    "run (through the Dagster daemon when one is running)")
+    _add_range(backfill, single_day=False)
+    backfill.add_argument("--in-process", action="store_true",
+                          help="run here even when a Dagster daemon is running")
+    replay = commands.add_parser("replay", help="reload a range's raw tables from the landing zone and rebuild it, "
+                                                "calling no vendor API (nothing is exported or published)")
+    _add_range(replay, single_day=False)
+    status = commands.add_parser("status", help="latest runs, closed business days, open exceptions by reason, "
+                                                "held and ready batches, last ERP postings")
+    status.add_argument("--runs", type=int, default=10, help="how many of the latest runs to show (default 10)")
+    sandbox = commands.add_parser("sandbox", help="the sandbox retailer").add_subparsers(dest="action", required=True)
+    _add_sandbox_options(sandbox.add_parser("serve", help="serve the sandbox's vendor APIs on loopback and drop its "
+                                                          "files in its inbox, until Ctrl-C"), defaults)
+
     webhooks = commands.add_parser("webhooks", help="the webhook receiver").add_subparsers(dest="action", required=True)
     serve = webhooks.add_parser("serve", help="receive Shopify, Stripe and Adyen webhooks and store each event once "
                                               "(secrets from SHOPIFY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, ADYEN_HMAC_KEY)")
@@ -109,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     deciding.add_argument("--decision", choices=["accepted", "written_off"], required=True)
     deciding.add_argument("--note", required=True, help="why: kept with the decision")
     deciding.add_argument("--by", dest="decided_by", metavar="NAME", help="who decides (default: $USER)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     if args.command == "webhooks":
@@ -117,6 +187,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "list":
             return _list_exceptions(args.status, args.reason)
         return _resolve_exception(args.exception_id, args.decision, args.note, args.decided_by)
+    if args.command in ("run", "backfill", "replay", "status", "sandbox"):
+        days = days_of(args, args.command_parser) if args.command in ("run", "backfill", "replay") else []
+        from orchestration import operations
+
+        if args.command == "status":
+            return operations.status_command(args.runs)
+        if args.command == "sandbox":
+            return operations.sandbox_serve_command(_sandbox_config(args))
+        if args.command == "run":
+            return operations.run_command(days, args.log_level)
+        if args.command == "backfill":
+            return operations.backfill_command(days, args.log_level, in_process=args.in_process)
+        return operations.replay_command(days, args.log_level)
 
     from orchestration import demo
 

@@ -91,6 +91,7 @@ def test_the_close_runs_after_every_pull_and_closes_yesterday(night, instance):
     assert request.job_name in (None, "reconciliation_build")  # a schedule's own job when None
     assert close_schedule.job_name == "reconciliation_build"
     assert request.tags["omnirecon/business_day"] == (night - timedelta(days=1)).isoformat()
+    assert request.partition_key == (night - timedelta(days=1)).isoformat()
 
 
 def test_the_finance_marts_have_a_freshness_policy_met_by_the_close():

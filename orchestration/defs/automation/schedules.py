@@ -50,4 +50,5 @@ def business_day_closed(tick: datetime) -> str:
 def reconciliation_build_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     # A tick evaluated by hand in the UI ("Test schedule") may come without a time: close the day that ended.
     day = business_day_closed(context.scheduled_execution_time or datetime.now(ZoneInfo(ENTITY_TIME_ZONE)))
-    return RunRequest(run_key=f"close-{day}", tags={BUSINESS_DAY_TAG: day})
+    # The close job is partitioned by business day (finance/daily_close): the run closes that partition.
+    return RunRequest(run_key=f"close-{day}", partition_key=day, tags={BUSINESS_DAY_TAG: day})

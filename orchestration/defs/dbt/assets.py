@@ -1,4 +1,20 @@
-"""Every dbt model, seed and test as Dagster assets and asset checks, built with `dbt build`."""
+"""Every dbt model, seed and test as Dagster assets and asset checks, built with `dbt build`.
+
+The models are tables rebuilt in full from all the raw data at every build, and no model reads the day it is
+built for (no dbt var): the marts of a build depend on the raw tables alone. So closing day D after D+1 was
+loaded, closing D..D+13 in one run, or closing each of those days in turn ends with the same marts to the
+cent, and posting batch ids (derived from what they summarise) stay the same. One close run is one
+`dbt build`, whether it closes a day or a fortnight.
+
+They are not a partitioned asset, on purpose. Partitions describe which business days a build closes, and
+that is the close's own asset, finance/daily_close (partitioned by business day, single-run backfill policy:
+orchestration/defs/finance/daily_close.py), which makes reconciliation_build a partitioned job whose range
+backfill is one run. Partitioning these assets as well would make every build name its days: in Dagster 1.13
+a run without a partition cannot materialize a partitioned asset whose partitioned parents (the raw tables of
+the API pulls) have materializations ("Cannot access partition_key for a non-partitioned run", raised while
+reading the parents' data versions), and the intraday `ats_cycle` rebuilds the inventory models every 15
+minutes for no business day at all: today has no partition until it ended.
+"""
 
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +26,7 @@ from connectors.raw_load import ensure_every_raw_table
 from orchestration.asset_groups import ingestion_group
 from orchestration.data_quality import dbt_exclude_args, failing_sources
 from orchestration.defs.dbt.project import omnirecon_dbt
+from orchestration.partitions import business_days_of_run
 from orchestration.resources import WarehouseResource
 
 # The ERP journals and what they are summed from
@@ -43,6 +60,8 @@ translator = OmnireconTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 @dbt_assets(manifest=omnirecon_dbt.manifest_path, project=omnirecon_dbt, dagster_dbt_translator=translator,
             pool="warehouse_writer")
 def omnirecon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    closing = business_days_of_run(context.run.tags)
+    context.log.info("building every model from all raw data" + (f", closing {closing}" if closing else ""))
     with warehouse.connect() as wh:  # closed before dbt opens the warehouse (DuckDB has one writer)
         ensure_every_raw_table(wh)
     # A source whose raw data failed its Great Expectations suite holds back everything built from it.
