@@ -25,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from connectors.raw_load import ensure_every_raw_table
 from orchestration.asset_groups import ingestion_group
 from orchestration.data_quality import dbt_exclude_args, failing_sources
+from orchestration.defs.dbt.artifacts import prune_build_artifacts
 from orchestration.defs.dbt.project import omnirecon_dbt
 from orchestration.partitions import business_days_of_run
 from orchestration.resources import WarehouseResource
@@ -71,3 +72,6 @@ def omnirecon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, wa
     args = ["build", *dbt_exclude_args(failing, omnirecon_dbt.manifest_path)]
     context.log.info(f"dbt {' '.join(args)}")
     yield from dbt.cli(args, context=context).stream()
+    pruned = prune_build_artifacts(omnirecon_dbt.manifest_path.parent)
+    if pruned:
+        context.log.info(f"removed the dbt artifacts of {len(pruned)} builds older than a day")

@@ -1,0 +1,29 @@
+"""dbt artifacts of past builds: dagster-dbt gives every build its own target folder
+(dbt_project/target/<asset>-<run id>-<uuid>: logs, manifest, run results and compiled SQL, ~40 MB), so a
+daily close and a 15-minute ATS cycle would fill the disk within months. The newest folders stay for
+debugging a recent run; older ones go.
+
+Only folders older than a day are removed, so a build still running in another process (a test worker, a
+second code location) never loses its folder.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+RUN_FOLDER_PATTERN = "omnirecon_dbt_models-*"
+KEEP_NEWEST = 20
+MIN_AGE_SECONDS = 24 * 3600
+
+
+def prune_build_artifacts(target: Path, keep: int = KEEP_NEWEST, min_age_seconds: float = MIN_AGE_SECONDS,
+                          now: float | None = None) -> list[Path]:
+    """Remove the build folders beyond the `keep` newest that are older than `min_age_seconds`; returns them."""
+    now = time.time() if now is None else now
+    folders = sorted((path for path in target.glob(RUN_FOLDER_PATTERN) if path.is_dir()),
+                     key=lambda path: path.stat().st_mtime, reverse=True)
+    removed = [path for path in folders[keep:] if now - path.stat().st_mtime > min_age_seconds]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
