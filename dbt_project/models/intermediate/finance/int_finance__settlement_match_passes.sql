@@ -289,26 +289,121 @@ counterparts_after_4 as (
 
 -- Pass 5, amount_tolerance: a line that names neither payment nor order, matched on amount and date
 -- within the provider's tolerances, only to a candidate strictly closer than any other, both ways.
-tolerance_candidates as (
+--
+-- Joining every line to every counterpart of its provider, kind and currency and then filtering is
+-- quadratic (a peak day is billions of pairs). Instead amounts (floored to whole cents) and dates
+-- (day numbers) are cut into bands one tolerance + 1 wide: two values within tolerance are then at
+-- most one band apart, so a line need only meet the counterparts of its own and the two neighbouring
+-- bands (an equi-join), and the exact tolerance filters after it keep exactly the pairs the full join
+-- kept. The + 1 also keeps a zero tolerance's band one cent (or one day) wide, never a division by
+-- zero. Bands are floor() of a numeric quotient, not integer division, which is not the same on
+-- DuckDB and PostgreSQL for negative amounts (refunds).
+tolerance_bands as (
+
+    select
+        provider,
+        amount_tolerance,
+        date_tolerance_days,
+        cast(ceil(amount_tolerance * 100) as bigint) + 1 as amount_band_cents,
+        date_tolerance_days + 1 as date_band_days
+
+    from providers
+    where date_tolerance_days > 0
+
+),
+
+tolerance_lines as (
 
     select
         lines_after_4.settlement_line_id,
-        counterparts_after_4.counterpart_key,
-        abs(lines_after_4.amount - counterparts_after_4.amount) as amount_distance,
-        abs(lines_after_4.posted_date - counterparts_after_4.business_date) as day_distance
+        lines_after_4.provider,
+        lines_after_4.kind,
+        lines_after_4.currency,
+        lines_after_4.amount,
+        lines_after_4.posted_date,
+        tolerance_bands.amount_tolerance,
+        tolerance_bands.date_tolerance_days,
+        cast(floor(
+            cast(floor(lines_after_4.amount * 100) as bigint) / cast(tolerance_bands.amount_band_cents as numeric)
+        ) as bigint) as amount_band,
+        cast(floor(
+            (lines_after_4.posted_date - cast('1970-01-01' as date)) / cast(tolerance_bands.date_band_days as numeric)
+        ) as bigint) as date_band
 
     from lines_after_4
-    inner join providers
-        on lines_after_4.provider = providers.provider
-    inner join counterparts_after_4
-        on lines_after_4.provider = counterparts_after_4.provider
-        and lines_after_4.kind = counterparts_after_4.kind
-        and lines_after_4.currency = counterparts_after_4.currency
-    where providers.date_tolerance_days > 0
-        and lines_after_4.payment_reference is null
+    inner join tolerance_bands
+        on lines_after_4.provider = tolerance_bands.provider
+    where lines_after_4.payment_reference is null
         and lines_after_4.order_reference is null
-        and abs(lines_after_4.amount - counterparts_after_4.amount) <= providers.amount_tolerance
-        and abs(lines_after_4.posted_date - counterparts_after_4.business_date) <= providers.date_tolerance_days
+
+),
+
+tolerance_counterparts as (
+
+    select
+        counterparts_after_4.counterpart_key,
+        counterparts_after_4.provider,
+        counterparts_after_4.kind,
+        counterparts_after_4.currency,
+        counterparts_after_4.amount,
+        counterparts_after_4.business_date,
+        cast(floor(
+            cast(floor(counterparts_after_4.amount * 100) as bigint) / cast(tolerance_bands.amount_band_cents as numeric)
+        ) as bigint) as amount_band,
+        cast(floor(
+            (counterparts_after_4.business_date - cast('1970-01-01' as date))
+                / cast(tolerance_bands.date_band_days as numeric)
+        ) as bigint) as date_band
+
+    from counterparts_after_4
+    inner join tolerance_bands
+        on counterparts_after_4.provider = tolerance_bands.provider
+
+),
+
+neighbouring_bands as (
+
+    select -1 as band_offset
+    union all
+    select 0 as band_offset
+    union all
+    select 1 as band_offset
+
+),
+
+tolerance_line_bands as (
+
+    -- Each line once per band it may meet a counterpart in (3 amount bands x 3 date bands); a
+    -- counterpart sits in one band, so no pair is found twice.
+    select
+        tolerance_lines.*,
+        tolerance_lines.amount_band + amount_offsets.band_offset as counterpart_amount_band,
+        tolerance_lines.date_band + date_offsets.band_offset as counterpart_date_band
+
+    from tolerance_lines
+    cross join neighbouring_bands as amount_offsets
+    cross join neighbouring_bands as date_offsets
+
+),
+
+tolerance_candidates as (
+
+    select
+        tolerance_line_bands.settlement_line_id,
+        tolerance_counterparts.counterpart_key,
+        abs(tolerance_line_bands.amount - tolerance_counterparts.amount) as amount_distance,
+        abs(tolerance_line_bands.posted_date - tolerance_counterparts.business_date) as day_distance
+
+    from tolerance_line_bands
+    inner join tolerance_counterparts
+        on tolerance_line_bands.provider = tolerance_counterparts.provider
+        and tolerance_line_bands.kind = tolerance_counterparts.kind
+        and tolerance_line_bands.currency = tolerance_counterparts.currency
+        and tolerance_line_bands.counterpart_amount_band = tolerance_counterparts.amount_band
+        and tolerance_line_bands.counterpart_date_band = tolerance_counterparts.date_band
+    where abs(tolerance_line_bands.amount - tolerance_counterparts.amount) <= tolerance_line_bands.amount_tolerance
+        and abs(tolerance_line_bands.posted_date - tolerance_counterparts.business_date)
+            <= tolerance_line_bands.date_tolerance_days
 
 ),
 
