@@ -5,11 +5,16 @@
 
 A raw schema is failing when the latest completed evaluation of the Great Expectations check of
 any of its tables failed. A table whose check never ran is not failing (nothing is known against it).
+
+A passing evaluation records how far it validated the table (VALIDATED_THROUGH, the newest `_loaded_at`
+it covered): the next load's check validates only the rows loaded after it. A failing evaluation moves
+nothing on, so rows that failed are validated again by every check until they are mended.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
@@ -18,6 +23,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from orchestration.data_quality.suites import SUITES
 
 CHECK_NAME = "great_expectations_suite"
+VALIDATED_THROUGH = "validated_through"  # check metadata: ISO timestamp, the newest _loaded_at validated
 _COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
 
@@ -35,6 +41,17 @@ def failing_tables(instance: DagsterInstance) -> set[tuple[str, str]]:
             if latest and latest[0].status == AssetCheckExecutionRecordStatus.FAILED:
                 failing.add((schema, table))
     return failing
+
+
+def validated_through(instance: DagsterInstance, schema: str, table: str) -> datetime | None:
+    """The newest `_loaded_at` the latest passing evaluation of the table's check validated (None: never passed,
+    or passed before checks recorded it): rows loaded after it have not passed the suite yet."""
+    latest = instance.event_log_storage.get_asset_check_execution_history(
+        check_key(schema, table), limit=1, status={AssetCheckExecutionRecordStatus.SUCCEEDED})
+    event = latest[0].event if latest else None
+    evaluation = event.dagster_event.event_specific_data if event and event.dagster_event else None
+    value = (getattr(evaluation, "metadata", None) or {}).get(VALIDATED_THROUGH)
+    return datetime.fromisoformat(value.value) if value is not None and value.value else None
 
 
 def failing_sources(instance: DagsterInstance) -> set[str]:

@@ -5,8 +5,13 @@ DuckDB or PostgreSQL), `select` of every column the table has, plus its record k
 RECORD_KEYS expression) as `_record_key`, into a pandas DataFrame of the values exactly as the driver
 returns them (int, Decimal, datetime, date, bool, str: the same on both engines), then validated with
 Great Expectations' pandas datasource. That keeps one code path for every warehouse, no SQLAlchemy
-URL or credentials of its own, and money stays Decimal (never float). The cost is that a table is
-read whole; raw tables are one business's daily extracts, which pandas holds easily.
+URL or credentials of its own, and money stays Decimal (never float).
+
+What is read: the expectations about single rows (types, required fields, accepted values, ranges) hold
+for the table when they hold for each load, so a load's gate reads only the rows loaded after
+`loaded_after` (raw tables are append-only: every row carries the `_loaded_at` of its load). Without it,
+the whole table is read (a full re-check, the Data Docs). The expectations about the whole table (the
+freshness of its newest record) are answered by the warehouse in SQL, never by pulling history into pandas.
 """
 from __future__ import annotations
 
@@ -25,6 +30,9 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 from orchestration.data_quality.suites import SUITES, SourceSuite, suite_name  # noqa: E402
 
 RECORD_KEY = "_record_key"
+LOADED_AT = "_loaded_at"  # when a row's load committed its batch (connectors/raw_load.py)
+# Expectations about an aggregate of the whole table: asked of the warehouse in SQL, whatever rows are validated.
+WHOLE_TABLE = {"expect_column_max_to_be_between"}
 MAX_ROWS = 20  # failing rows reported per expectation
 DOCS_SITE = "omnirecon"
 
@@ -48,9 +56,11 @@ class Failure:
 class TableValidation:
     schema: str
     table: str
-    row_count: int
+    row_count: int  # rows validated: the whole table, or the rows loaded after `loaded_after`
     evaluated: int
     failures: list[Failure] = field(default_factory=list)
+    loaded_after: datetime | None = None  # None: the whole table was validated
+    loaded_through: datetime | None = None  # the newest _loaded_at among the rows validated (or loaded_after)
 
     @property
     def success(self) -> bool:
@@ -60,12 +70,18 @@ class TableValidation:
     def name(self) -> str:
         return suite_name(self.schema, self.table)
 
+    @property
+    def scope(self) -> str:
+        if self.loaded_after is None:
+            return f"its {self.row_count} rows"
+        return f"the {self.row_count} rows loaded after {self.loaded_after.isoformat()} (and its newest record)"
+
     def markdown(self, max_rows: int = MAX_ROWS) -> str:
         """Which expectation failed on which rows: one line per failure, then up to `max_rows` rows each."""
         if self.success:
-            return f"All {self.evaluated} expectations of {self.name} hold on its {self.row_count} rows."
+            return f"All {self.evaluated} expectations of {self.name} hold on {self.scope}."
         lines = [f"{len(self.failures)} of {self.evaluated} expectations of {self.name} failed "
-                 f"({self.row_count} rows).", "",
+                 f"({self.scope}).", "",
                  "| expectation | column | rule | unexpected | observed |", "|---|---|---|---|---|"]
         for f in self.failures:
             count = "" if f.unexpected_count is None else f"{f.unexpected_count} of {f.element_count}"
@@ -102,14 +118,17 @@ def _columns(warehouse, schema: str, table: str) -> list[str]:
         "order by ordinal_position", [schema, table])]
 
 
-def read_table(warehouse, schema: str, table: str, record_key: str) -> pd.DataFrame:
-    """The raw table's rows as the driver returns them, and each row's record key as `_record_key`."""
-    columns = _columns(warehouse, schema, table)
+def read_table(warehouse, schema: str, table: str, record_key: str, loaded_after: datetime | None = None,
+               columns: list[str] | None = None) -> pd.DataFrame:
+    """The raw table's rows as the driver returns them, and each row's record key as `_record_key`;
+    only the rows loaded after `loaded_after` when it is given."""
+    columns = columns or _columns(warehouse, schema, table)
     if not columns:
         raise LookupError(f"{schema}.{table} does not exist in the warehouse")
     quoted = ", ".join(f'"{c}"' for c in columns)
-    rows = warehouse.fetchall(f'select {quoted}, cast({record_key} as varchar) as "{RECORD_KEY}" '
-                              f'from {schema}."{table}"')
+    sql = f'select {quoted}, cast({record_key} as varchar) as "{RECORD_KEY}" from {schema}."{table}"'
+    rows = (warehouse.fetchall(sql) if loaded_after is None
+            else warehouse.fetchall(f'{sql} where "{LOADED_AT}" > ?', [loaded_after]))
     return pd.DataFrame(rows, columns=[*columns, RECORD_KEY], dtype=object)
 
 
@@ -129,16 +148,32 @@ def new_context(docs_dir: str | None = None):
 
 
 def validate_table(warehouse, suite: SourceSuite, table: str, *, context=None, now: datetime | None = None,
-                   docs: bool = False) -> TableValidation:
-    """Validate one raw table against its suite. `docs` also renders the result into the context's Data Docs."""
+                   docs: bool = False, loaded_after: datetime | None = None) -> TableValidation:
+    """Validate one raw table against its suite: its rows loaded after `loaded_after` (all of them when None)
+    and its newest record. `docs` validates the whole table in Great Expectations and renders the result into
+    the context's Data Docs."""
     schema = suite.schema
-    if not table_exists(warehouse, schema, table):
+    columns = _columns(warehouse, schema, table)
+    if not columns:
         return TableValidation(schema, table, 0, 1, [Failure("table_exists", None, f"{schema}.{table}",
                                                              error="the raw table does not exist (never loaded)")])
-    frame = read_table(warehouse, schema, table, suite.record_key(table))
-    context = context or new_context()
-    name = suite_name(schema, table)
-    expectations = suite.expectations(table, now=now or datetime.now(timezone.utc), empty=frame.empty)
+    if docs or LOADED_AT not in columns:
+        loaded_after = None
+    frame = read_table(warehouse, schema, table, suite.record_key(table), loaded_after, columns)
+    empty = frame.empty and (
+        loaded_after is None or not warehouse.fetchall(f'select 1 from {schema}."{table}" limit 1'))
+    expectations = suite.expectations(table, now=now or datetime.now(timezone.utc), empty=empty)
+    in_sql = [] if docs else [e for e in expectations if e["type"] in WHOLE_TABLE]
+    per_row = [e for e in expectations if e not in in_sql]
+    results = _run_great_expectations(context or new_context(), suite_name(schema, table), per_row, frame, docs)
+    failures = [_failure(r) for r in results if not r.success]
+    failures += [f for f in (_whole_table_failure(warehouse, schema, table, columns, e) for e in in_sql) if f]
+    newest_loaded = frame[LOADED_AT].max() if LOADED_AT in frame and not frame.empty else None
+    return TableValidation(schema, table, len(frame), len(results) + len(in_sql), failures, loaded_after,
+                           newest_loaded or loaded_after)
+
+
+def _run_great_expectations(context, name: str, expectations: list[dict], frame: pd.DataFrame, docs: bool) -> list:
     gx_suite = context.suites.add(gx.ExpectationSuite(
         name=name, expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in expectations]))
     batch = context.data_sources.get("warehouse").add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
@@ -148,9 +183,27 @@ def validate_table(warehouse, suite: SourceSuite, table: str, *, context=None, n
         name=name, validation_definitions=[validation], actions=actions,
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_ROWS,
                        "unexpected_index_column_names": [RECORD_KEY]}))
-    result = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
-    return TableValidation(schema, table, len(frame), len(result.results),
-                           [_failure(r) for r in result.results if not r.success])
+    return next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values())).results
+
+
+def _whole_table_failure(warehouse, schema: str, table: str, columns: list[str], expectation: dict) -> Failure | None:
+    """expect_column_max_to_be_between as Great Expectations means it (bounds inclusive, a column without
+    any value fails), asked of the warehouse: max() over the whole table, not over the rows just loaded."""
+    kwargs = expectation["kwargs"]
+    column = kwargs["column"]
+    failure = Failure(expectation["type"], column, _rule(kwargs))
+    if column not in columns:
+        failure.error = f"could not evaluate: the table has no column {column!r}"
+        return failure
+    (failure.observed,), = warehouse.fetchall(f'select max("{column}") from {schema}."{table}"')
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    try:
+        holds = failure.observed is not None and (low is None or failure.observed >= low) and (
+            high is None or failure.observed <= high)
+    except TypeError as error:  # e.g. a timestamp column that drifted to text
+        failure.error = f"could not evaluate: {error}"
+        return failure
+    return None if holds else failure
 
 
 def _failure(result) -> Failure:
@@ -177,9 +230,13 @@ def _exception_message(info: dict) -> str | None:
 
 
 def validate_source(warehouse, schema: str, tables: list[str] | None = None, *, now: datetime | None = None,
-                    context=None, docs: bool = False) -> dict[str, TableValidation]:
-    """Validate the raw tables of one schema (all of them unless `tables` says which), by table."""
+                    context=None, docs: bool = False,
+                    loaded_after: dict[str, datetime | None] | None = None) -> dict[str, TableValidation]:
+    """Validate the raw tables of one schema (all of them unless `tables` says which), by table; a table
+    named in `loaded_after` only on its rows loaded after that time (and its newest record)."""
     suite = SUITES[schema]
     context = context or new_context()
-    return {table: validate_table(warehouse, suite, table, context=context, now=now, docs=docs)
+    loaded_after = loaded_after or {}
+    return {table: validate_table(warehouse, suite, table, context=context, now=now, docs=docs,
+                                  loaded_after=loaded_after.get(table))
             for table in (suite.table_names() if tables is None else tables)}

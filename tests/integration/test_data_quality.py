@@ -15,7 +15,7 @@ from connectors.raw_load import RAW_SOURCES, load_landed_files
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
 from orchestration.data_quality import dbt_exclude_args, failing_sources
-from orchestration.data_quality.status import dbt_source_selectors
+from orchestration.data_quality.status import dbt_source_selectors, validated_through
 from orchestration.data_quality.suites import SUITES
 from orchestration.data_quality.validation import TableValidation, validate_source
 from tests.sandbox_raw import load_sandbox_raw
@@ -128,6 +128,10 @@ def test_dagster_checks_record_failures_and_failing_sources_names_the_schema(war
 
     assert job.execute_in_process(instance=instance).success
     assert failing_sources(instance) == set()
+    # a pass records how far it validated: the next load's check starts after it
+    with connect(str(warehouse_copy)) as warehouse:
+        (newest_loaded,), = warehouse.fetchall("select max(_loaded_at) from raw_shopify.orders")
+    assert validated_through(instance, "raw_shopify", "orders") == newest_loaded
 
     with connect(str(warehouse_copy)) as warehouse:
         order_id = warehouse.fetchall("select max(id) from raw_shopify.orders")[0][0]
@@ -141,6 +145,7 @@ def test_dagster_checks_record_failures_and_failing_sources_names_the_schema(war
     assert "expect_column_values_to_be_in_set(financial_status)" in failed.metadata["failed_expectations"].value
     assert evaluations["raw_wms/movements"].passed
     assert failing_sources(instance) == {"raw_shopify"}
+    assert validated_through(instance, "raw_shopify", "orders") == newest_loaded  # a failure moves nothing on
     assert dbt_exclude_args(failing_sources(instance)) == ["--exclude", "source:shopify+"]
     assert dbt_exclude_args({"raw_wms", "raw_shopify"}) == ["--exclude", "source:shopify+ source:wms+"]
     assert dbt_exclude_args(set()) == []

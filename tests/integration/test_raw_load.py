@@ -81,3 +81,27 @@ def test_landing_is_immutable_and_content_addressed(tmp_path):
     assert again == first and first.read_bytes() == original
     assert read_landed(first).records == WORLD.store.payouts
     assert first.stat().st_mode & 0o222 == 0  # written once, read-only from then on
+
+
+def test_a_replay_skips_loaded_files_by_their_content_hash_without_reading_them_again(warehouse, tmp_path,
+                                                                                      monkeypatch):
+    from connectors.shopify import raw_tables
+
+    landing = LandingZone(tmp_path / "landing")
+    files = _land_world(landing)
+    load_landed_files(warehouse, files[:3])
+    counts = _counts(warehouse)
+
+    def unreadable(stream, payload):
+        raise AssertionError("a file already loaded was parsed again")
+
+    monkeypatch.setattr(raw_tables, "flatten", unreadable)
+    again = load_landed_files(warehouse, files[:3])
+    assert (again.files_skipped, again.files_loaded, again.records_seen) == (3, 0, 0)
+    assert _counts(warehouse) == counts
+    monkeypatch.undo()
+
+    rest = load_landed_files(warehouse, files)  # the rest of the landing zone: only what is new is read
+    assert (rest.files_skipped, rest.files_loaded) == (3, 2)
+    assert rest.rows_inserted == {"payouts": len(WORLD.store.payouts),
+                                  "balance_transactions": len(WORLD.store.balance_transactions)}

@@ -6,13 +6,15 @@ blocking: in a run that materializes a raw table, nothing downstream of it runs 
 fails. The dbt build runs apart, so it asks orchestration.data_quality.failing_sources(instance)
 which raw schemas failed their latest check and leaves what depends on them out of the build.
 
-The failing expectation, its rule and up to 20 failing rows (by record key, with the unexpected
-value) are in each check's metadata. `raw_data_quality` runs every suite again without loading.
+In a run that loads a raw table, its check validates the rows loaded since the check last passed
+(normally just this load: history passed already) and the table's newest record; `raw_data_quality`
+runs every suite again on whole tables without loading. The failing expectation, its rule and up to
+20 failing rows (by record key, with the unexpected value) are in each check's metadata.
 """
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
                      AssetSelection, Definitions, MetadataValue, define_asset_job, multi_asset_check)
 
-from orchestration.data_quality.status import CHECK_NAME
+from orchestration.data_quality.status import CHECK_NAME, VALIDATED_THROUGH, validated_through
 from orchestration.data_quality.suites import SUITES, SourceSuite
 
 
@@ -24,7 +26,13 @@ def _metadata(result) -> dict:
         "failed_expectations": MetadataValue.text(
             ", ".join(f"{f.expectation}({f.column or ''})" for f in result.failures) or "none"),
         "result": MetadataValue.md(result.markdown()),
+        VALIDATED_THROUGH: MetadataValue.text(result.loaded_through.isoformat() if result.loaded_through else ""),
     }
+
+
+def _loaded_in_this_run(context: AssetCheckExecutionContext, asset_key: AssetKey) -> bool:
+    latest = context.instance.get_latest_materialization_event(asset_key)
+    return latest is not None and latest.run_id == context.run.run_id
 
 
 def source_checks(suite: SourceSuite):
@@ -44,8 +52,11 @@ def source_checks(suite: SourceSuite):
         # Great Expectations takes seconds to import: only a check that runs pays for it, not loading the code location.
         from orchestration.data_quality.validation import validate_source
 
+        # A load validates what it brought (and whatever has not passed since); any other run, every row.
+        loaded_after = {table: validated_through(context.instance, schema, table) for table in tables
+                        if _loaded_in_this_run(context, AssetKey([schema, table]))}
         with context.resources.warehouse.connect() as warehouse:
-            results = validate_source(warehouse, schema, tables)
+            results = validate_source(warehouse, schema, tables, loaded_after=loaded_after)
         for table, result in results.items():
             if not result.success:
                 context.log.warning(f"{schema}.{table}: {len(result.failures)} expectations failed")
