@@ -100,7 +100,8 @@ class Customer:
         return f"{self.first_name} {self.last_name}"
 
 
-@dataclass
+# Records kept per order, payment or movement have __slots__: a peak-season world holds millions of them.
+@dataclass(slots=True)
 class SoldLine:
     line_id: str
     sku: str
@@ -110,7 +111,7 @@ class SoldLine:
     tax: Decimal  # for the whole line
 
 
-@dataclass
+@dataclass(slots=True)
 class ChannelOrder:
     """An order as the world remembers it, for other channels to refer to (e.g. a web order returned in store)."""
     channel: str  # shopify_web, amazon, marketplace_<name>, pos
@@ -123,7 +124,7 @@ class ChannelOrder:
     lines: list[SoldLine]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReturnLink:
     """A returned line as the canonical returns mart must link it: where it came back, what it takes back."""
     channel: str  # where it was returned (pos for a store)
@@ -133,7 +134,7 @@ class ReturnLink:
     original_order_line_id: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CardPayment:
     """A payment a PSP captures for a channel and later settles (or refunds)."""
     psp: str  # stripe, adyen
@@ -158,7 +159,7 @@ class Deposit:
     bank_reference: str  # the text on the statement line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BookedOrder:
     """An order as marts.orders holds it, with the amounts its sales journal books (sales_journals.py)."""
     channel: str
@@ -178,7 +179,7 @@ class BookedOrder:
         return self.gross_sales - self.discount_total + self.shipping_total + self.tax_total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderPayment:
     """A payment event of marts.payments about an order: what the customer paid, or got back, through whom."""
     provider: str
@@ -189,7 +190,7 @@ class OrderPayment:
     business_date: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpectedMatch:
     """A settlement line and what it pays for, as a correct reconciliation must match them.
 
@@ -204,7 +205,7 @@ class ExpectedMatch:
     variance: Decimal = Decimal("0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpectedException:
     """An item a correct reconciliation leaves for a person, with its reason code."""
     provider: str
@@ -213,7 +214,7 @@ class ExpectedException:
     reference_id: str
 
 
-@dataclass
+@dataclass(slots=True)
 class StockMovement:
     sku: str
     location: str

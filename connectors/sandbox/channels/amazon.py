@@ -95,7 +95,7 @@ _STATES = {"New York": ("NY", "10013"), "Chicago": ("IL", "60622"), "San Francis
            "Albany": ("NY", "12207"), "Boston": ("MA", "02108"), "Austin": ("TX", "78701")}
 
 
-@dataclass
+@dataclass(slots=True)
 class SettlementLine:
     transaction_type: str  # Order, Refund, other-transaction
     order_id: str

@@ -55,7 +55,7 @@ ADJUSTMENT_SHARE = 0.15  # of days with a lost-parcel credit
 MALFORMED_KINDS = ("date", "amount", "line_type")
 
 
-@dataclass
+@dataclass(slots=True)
 class SettlementRow:
     posted_date: date
     line_type: str  # ours: sale, refund, commission, shipping_fee, advertising_fee, adjustment, payout
@@ -91,9 +91,10 @@ class MarketplaceSandbox:
 
 
 class _Simulation:
-    def __init__(self, world: World, mapping: Mapping):
+    def __init__(self, world: World, mapping: Mapping, orders_per_day: tuple[int, int]):
         self.world = world
         self.mapping = mapping
+        self.orders_per_day = orders_per_day
         self.rng = world.rng(CHANNEL)
         self.malformed_rng = world.rng(f"{CHANNEL}:malformed")  # apart, so the rate never shifts the business
         self.anomaly_rng = world.rng(f"{CHANNEL}:anomalies")  # apart too, for the same reason
@@ -105,7 +106,7 @@ class _Simulation:
 
     def run(self) -> MarketplaceSandbox:
         for day in self.world.business_days:
-            for _ in range(self.rng.randint(*ORDERS_PER_DAY)):
+            for _ in range(self.rng.randint(*self.orders_per_day)):
                 self._order(day)
             if self.anomaly_rng.random() < self.world.anomaly_rate:
                 self._refund_of_order_before_window(day)
@@ -316,9 +317,14 @@ def lost_order_lines(sandbox: MarketplaceSandbox) -> frozenset[tuple[str, str]]:
                      if row.line_type == "sale" and row.malformed)
 
 
-def simulate(world: World, mapping: Mapping | str = MARKETPLACE) -> MarketplaceSandbox:
-    """Bazaarly's business over the world's window (orders, stock movements and deposits go to the world)."""
-    return _Simulation(world, mapping if isinstance(mapping, Mapping) else load_mapping(mapping)).run()
+def simulate(world: World, mapping: Mapping | str = MARKETPLACE, *,
+             orders_per_day: tuple[int, int] = ORDERS_PER_DAY) -> MarketplaceSandbox:
+    """Bazaarly's business over the world's window (orders, stock movements and deposits go to the world).
+
+    Each business day's order count is drawn from the range orders_per_day (both ends included).
+    """
+    return _Simulation(world, mapping if isinstance(mapping, Mapping) else load_mapping(mapping),
+                       orders_per_day).run()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
+from connectors.sandbox.returnable import ReturnableOrders
 from connectors.sandbox.world import (BookedOrder, CardPayment, ChannelOrder, Location, ReturnLink, SoldLine,
                                       StockMovement, World, cents, money)
 
@@ -123,8 +125,9 @@ class _Simulation:
         self.payments: dict[str, dict] = {}
         self.refunds: list[dict] = []
         self.z_reports: list[ZReport] = []
-        self.sold: dict[str, list[dict]] = {store.code: [] for store in self.stores}  # returnable sale orders
-        self.returned_web: set[str] = set()
+        # what each store's returns can take back: its own sale tickets, and any web order
+        self.sold: dict[str, ReturnableOrders[dict]] = {store.code: ReturnableOrders() for store in self.stores}
+        self.web_orders: ReturnableOrders[ChannelOrder] = ReturnableOrders()
         self.adyen_capture: dict[str, str] = {}  # Square payment id -> Adyen PSP reference
         self.legal_entity = {e.legal_entity_id: e for e in world.legal_entities}
 
@@ -144,6 +147,9 @@ class _Simulation:
 
     # ---- the run ------------------------------------------------------------------------------
     def run(self) -> PosSandbox:
+        for order in self.world.orders:
+            if order.channel == "shopify_web":
+                self.web_orders.add(order.order_id, order, order.at)
         for day in self.world.business_days:
             for store in self.stores:
                 self._store_day(store, day)
@@ -241,7 +247,7 @@ class _Simulation:
         if customer_id:
             order["customer_id"] = customer_id
         self.orders.append(order)
-        self.sold[store.code].append(order)
+        self.sold[store.code].add(order_id, order, datetime.fromisoformat(order["closed_at"]))
         day = self._business_date(store, at)
         self.world.tally("orders", CHANNEL, day, due)
         self.world.book_order(BookedOrder(
@@ -330,18 +336,17 @@ class _Simulation:
     def _return(self, store: Location, at: datetime, receipt: str) -> dict | None:
         """A return ticket of an earlier store sale or of a web order; None when nothing can come back."""
         cutoff = at - timedelta(hours=1)
-        web = [o for o in self.world.orders if o.channel == "shopify_web" and o.at < cutoff
-               and o.order_id not in self.returned_web]
-        pos = [o for o in self.sold[store.code] if datetime.fromisoformat(o["closed_at"]) < cutoff]
+        web = self.web_orders.as_of(cutoff)
+        pos = self.sold[store.code].as_of(cutoff)
         if web and (not pos or self.rng.random() < WEB_RETURN_SHARE):
             return self._web_return(store, at, receipt, self.rng.choice(web))
         if pos:
             return self._store_return(store, at, receipt, pos)
         return None
 
-    def _store_return(self, store: Location, at: datetime, receipt: str, candidates: list[dict]) -> dict:
+    def _store_return(self, store: Location, at: datetime, receipt: str, candidates: Sequence[dict]) -> dict:
         sold = self.rng.choice(candidates)
-        self.sold[store.code].remove(sold)  # a ticket comes back at most once
+        self.sold[store.code].returned(sold["id"])  # a ticket comes back at most once
         lines = sold["line_items"]
         lines = lines if len(lines) == 1 or self.rng.random() < 0.5 else self.rng.sample(lines, 1)
         returned = [(line["uid"], line["name"], line["variation_name"], line["catalog_object_id"],
@@ -361,7 +366,7 @@ class _Simulation:
         return order
 
     def _web_return(self, store: Location, at: datetime, receipt: str, web) -> dict:
-        self.returned_web.add(web.order_id)
+        self.web_orders.returned(web.order_id)
         lines = web.lines if len(web.lines) == 1 or self.rng.random() < 0.5 else self.rng.sample(web.lines, 1)
         catalog = {item.sku: item for item in self.world.catalog}
         # Square has no source order here: the web order's line id rides in source_line_item_uid.
