@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo dev test lock clean docs
+.PHONY: install demo dev test lock clean docs bench
 
 install: $(INSTALLED)
 
@@ -23,6 +23,17 @@ dev: install
 
 test: install
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# Per-stage benchmark of the whole pipeline (docs/benchmark.md): one run per size in BENCH_SIZES (orders a day across channels),
+# each over BENCH_DAYS days (3+: PSPs settle a day or two later), a JSON report each in .omnirecon/bench/.
+BENCH_SIZES ?= 500 2000
+BENCH_DAYS ?= 3
+BENCH_SEED ?= 1
+bench: install
+	@set -e; for n in $(BENCH_SIZES); do \
+	  $(BIN)/omnirecon bench --orders-per-day $$n --days $(BENCH_DAYS) --seed $(BENCH_SEED) \
+	    --json .omnirecon/bench/bench-$$n-x$(BENCH_DAYS).json; \
+	done
 
 # dbt docs and Great Expectations Data Docs of the local warehouse, into .omnirecon/docs/{dbt,great_expectations}.
 # Needs the warehouse `make demo` builds: without it, it says so and stops.

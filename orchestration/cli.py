@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import date
+from pathlib import Path
 
 from connectors.sandbox.simulator import SandboxConfig
 
@@ -155,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="latest runs, closed business days, open exceptions by reason, "
                                                 "held and ready batches, last ERP postings")
     status.add_argument("--runs", type=int, default=10, help="how many of the latest runs to show (default 10)")
+    bench = commands.add_parser("bench", help="the whole pipeline on a sandbox of this size in a throwaway home, "
+                                              "measured per stage (wall time, rows/s, peak memory)")
+    bench.add_argument("--orders-per-day", type=int, default=200, help="orders a day across every channel, in the sandbox's channel mix (default 200)")
+    bench.add_argument("--days", type=int, default=3, help="business days; 3+ for PSP settlements (default 3)")
+    bench.add_argument("--seed", type=int, default=defaults.seed)
+    bench.add_argument("--start-date", type=business_day, default=None,
+                       help="the first day (default: the sandbox's, or the latest days that have ended)")
+    bench.add_argument("--json", type=Path, default=None, help="the report (default .omnirecon/bench/bench-<time>.json)")
+    bench.add_argument("--home", type=Path, default=None, help="the throwaway home, wiped first (default "
+                                                               ".omnirecon/bench/home)")
     sandbox = commands.add_parser("sandbox", help="the sandbox retailer").add_subparsers(dest="action", required=True)
     _add_sandbox_options(sandbox.add_parser("serve", help="serve the sandbox's vendor APIs on loopback and drop its "
                                                           "files in its inbox, until Ctrl-C"), defaults)
@@ -201,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
             return operations.backfill_command(days, args.log_level, in_process=args.in_process)
         return operations.replay_command(days, args.log_level)
 
+    if args.command == "bench":
+        from orchestration.benchmark.run import bench_command, bench_config
+
+        return bench_command(bench_config(args.orders_per_day, args.days, args.seed, args.start_date),
+                             json_path=args.json, home=args.home)
     from orchestration import demo
 
     if args.command == "demo":

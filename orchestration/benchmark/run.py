@@ -1,0 +1,277 @@
+"""`omnirecon bench`: build a sandbox of the given size, run the whole pipeline on it in child processes,
+measure each stage, check the result against the sandbox's truth, and write the report."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from connectors.sandbox.simulator import SandboxConfig, daily_orders
+from orchestration import local_paths
+from orchestration.benchmark import close_stages
+from orchestration.benchmark.matching_baseline import compare_with_mart
+from orchestration.benchmark.memory import Measured, TreeSampler, run_measured
+from orchestration.benchmark.report import STAGES, render, stage, write_json
+from orchestration.operations import Progress
+
+BENCH_ROOT = local_paths.REPO_ROOT / ".omnirecon" / "bench"  # never the user's own home or warehouse
+# Variables of the user's own setup that must not leak into the bench's throwaway home.
+NOT_INHERITED = ("OMNIRECON_", "DAGSTER_HOME", "SHOPIFY_", "STRIPE_", "AMAZON_", "SQUARE_", "WMS_", "ERP_",
+                 "MARKETPLACE_", "ADYEN_")
+
+
+def bench_config(orders_per_day: int, days: int, seed: int, start_date: date | None = None) -> SandboxConfig:
+    """The sandbox to measure: about `orders_per_day` orders a day across every channel, in the default world's
+    channel mix; the default start date unless its last day has no partition yet (it must have ended), then
+    the latest days that have."""
+    from orchestration.partitions import last_closed_business_day
+
+    config = SandboxConfig.for_orders_per_day(orders_per_day, seed=seed, days=days)
+    if start_date is not None:
+        return replace(config, start_date=start_date)
+    latest_start = last_closed_business_day() - timedelta(days=days - 1)
+    return replace(config, start_date=min(config.start_date, latest_start))
+
+
+def default_json_path() -> Path:
+    return BENCH_ROOT / f"bench-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+
+
+def _bench_env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(NOT_INHERITED)}
+    env.update(OMNIRECON_HOME=str(home), OMNIRECON_DUCKDB_PATH=str(home / "warehouse.duckdb"),
+               DAGSTER_HOME=str(home / "dagster_home"), OMNIRECON_TARGET="duckdb",
+               # the sandbox's days are in the past: the raw data's freshness expectation would hold them all
+               OMNIRECON_DQ_MAX_AGE_DAYS="100000")
+    return env
+
+
+def _fresh_home(home: Path) -> None:
+    from orchestration.demo import DAGSTER_YAML
+
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "dagster_home").mkdir(parents=True)
+    (home / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
+
+
+def _remove_dbt_artifacts(home: Path) -> int:
+    """dagster-dbt leaves each dbt invocation's artifacts (tens of MB) in dbt_project/target/<asset>-<run id>-...:
+    remove those of the runs in the bench home's instance (a failed run's too), no one else's."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        run_ids = [run.run_id for run in instance.get_runs()]
+    removed = 0
+    for run_id in run_ids:
+        for folder in (local_paths.DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _child(action: str, days: list[str], home: Path, env: dict[str, str]) -> tuple[Measured, dict]:
+    out = home / f"{action}.json"
+    command = [sys.executable, "-m", "orchestration.benchmark.pipeline_process", action, *days, "--out", str(out)]
+    measured = run_measured(command, env, str(local_paths.REPO_ROOT), home / f"{action}.log")
+    if measured.returncode != 0:
+        raise RuntimeError(f"the {action} failed (exit {measured.returncode}): see {home / f'{action}.log'}")
+    return measured, json.loads(out.read_text())
+
+
+def _steps(runs: list[dict]):
+    return [step for run in runs for step in run["steps"]]
+
+
+def ingest_stage(measured: Measured, result: dict, raw_rows: int) -> dict:
+    """The ingest child's whole wall time, split by step kind: API pulls landing pages, raw loads (an inbox
+    step lands and loads a file in one step: counted here), the Great Expectations suites, and the rest
+    (process start-up, loading the definitions, Dagster's own work around each run)."""
+    split = {"api_pull_landing": 0.0, "raw_load": 0.0, "data_quality": 0.0}
+    for step in _steps(result["runs"]):
+        kind = ("api_pull_landing" if step["step"].startswith("landing__")
+                else "data_quality" if step["step"].endswith("_expectations") else "raw_load")
+        split[kind] += step["end"] - step["start"]
+    split["process_and_dagster"] = measured.seconds - sum(split.values())
+    return stage(measured.seconds, raw_rows, measured.peak_tree_kb(), "rows in the raw_* tables (every version "
+                 "landed, quarantine included)", split_seconds={k: round(v, 3) for k, v in split.items()},
+                 runs=len(result["runs"]), cpu_seconds=round(measured.cpu_seconds, 3),
+                 max_rss_single_process_mb=round(measured.max_rss_kb / 1024, 1))
+
+
+def close_split(measured: Measured, result: dict, duckdb_path: str) -> tuple[dict, dict, dict]:
+    """transform, matching, postings, ats and export from the close's one run; the dbt and process overheads;
+    every dbt model's seconds by name."""
+    steps = _steps(result["runs"])
+    dbt_step = next(s for s in steps if s["step"] == close_stages.DBT_STEP)
+    nodes = close_stages.dbt_nodes(close_stages.close_target_dir(local_paths.DBT_PROJECT_DIR / "target",
+                                                                 result["close_run_id"]))
+    rows = close_stages.table_rows(duckdb_path, {n["table"] for n in nodes if n["table"]})
+    stages = {}
+    for name in close_stages.DBT_STAGES:
+        mine = [n for n in nodes if n["stage"] == name]
+        tables = sorted({n["table"] for n in mine if n["table"]})
+        stages[name] = stage(sum(n["seconds"] for n in mine), sum(rows[t] for t in tables),
+                             measured.peak_tree_kb([n["window"] for n in mine if n["window"]]),
+                             "rows of the stage's models built as tables (views hold none)",
+                             nodes=len(mine), tests=sum(1 for n in mine if n["unique_id"].startswith("test.")),
+                             tests_seconds=round(sum(n["seconds"] for n in mine
+                                                     if n["unique_id"].startswith("test.")), 3),
+                             tables={t: rows[t] for t in tables})
+    others = [s for s in steps if s["step"] != close_stages.DBT_STEP]
+    erp, ats = result.get("erp_export", {}), result.get("ats_publication", {})
+    stages["export"] = stage(sum(s["end"] - s["start"] for s in others),
+                             erp.get("batches_written", 0) + ats.get("pushed", 0),
+                             measured.peak_tree_kb([(s["start"], s["end"]) for s in others]),
+                             "posting batches written for the ERP + ATS changes pushed to channels",
+                             steps={s["step"]: round(s["end"] - s["start"], 3) for s in others},
+                             erp_export=erp, ats_publication=ats)
+    dbt_seconds = dbt_step["end"] - dbt_step["start"]
+    overheads = {"dbt_step_seconds": round(dbt_seconds, 3),
+                 "dbt_overhead_seconds": round(dbt_seconds - sum(n["seconds"] for n in nodes), 3),
+                 "close_process_and_run_seconds": round(measured.seconds - dbt_seconds
+                                                        - stages["export"]["seconds"], 3),
+                 "close_cpu_seconds": round(measured.cpu_seconds, 3),
+                 "close_peak_rss_mb": round(measured.peak_tree_kb() / 1024, 1),
+                 "close_max_rss_single_process_mb": round(measured.max_rss_kb / 1024, 1),
+                 "dbt_nodes": len(nodes), "dbt_failed_nodes": [n["unique_id"] for n in nodes
+                                                               if n["status"] not in ("success", "pass", "warn")]}
+    model_seconds = {n["name"]: n["seconds"] for n in nodes if n["unique_id"].startswith("model.")}
+    return stages, overheads, model_seconds
+
+
+def raw_row_count(duckdb_path: str) -> int:
+    import duckdb
+
+    with duckdb.connect(duckdb_path, read_only=True) as connection:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'raw\\_%' escape '\\' and table_type = 'BASE TABLE'").fetchall()
+        return sum(connection.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables)
+
+
+def _machine() -> dict:
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "0")
+    return {"cpus": os.cpu_count(), "memory_mb": int(memory) // 1024, "platform": platform.platform(),
+            "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
+
+
+def _start_sandbox(config: SandboxConfig, home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, dict]:
+    fields = {**asdict(config), "start_date": config.start_date.isoformat()}
+    command = [sys.executable, "-m", "orchestration.benchmark.sandbox_process", "--config", json.dumps(fields),
+               "--folder", str(home / "sandbox")]
+    with open(home / "sandbox.log", "w") as log:
+        process = subprocess.Popen(command, env=env, cwd=local_paths.REPO_ROOT, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        raise RuntimeError(f"the sandbox did not start (exit {process.returncode}): see {home / 'sandbox.log'}")
+    return process, json.loads(line)
+
+
+def _verify(sandbox: subprocess.Popen) -> dict:
+    sandbox.stdin.write("verify\n")
+    sandbox.stdin.flush()
+    answer = json.loads(sandbox.stdout.readline())
+    sandbox.wait()
+    return answer
+
+
+def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Progress | None = None) -> dict:
+    from orchestration.demo import sandbox_days
+
+    progress = progress or Progress(5)
+    days = sandbox_days(config)
+    _fresh_home(home)
+    env = _bench_env(home)
+    duckdb_path = env["OMNIRECON_DUCKDB_PATH"]
+    machine = _machine()
+    started = time.monotonic()
+    whole = TreeSampler(os.getpid()).start()
+    sandbox, ready = _start_sandbox(config, home, env)
+    try:
+        progress.advance(f"sandbox generated ({ready['generate']['seconds']:.1f}s), webhooks delivered "
+                         f"({ready['webhooks']['seconds']:.1f}s)")
+        env.update(ready["env"])
+        ingest, ingested = _child("ingest", days, home, env)
+        progress.advance(f"ingest: {len(ingested['runs'])} runs ({ingest.seconds:.1f}s)")
+        close, closed = _child("close", days, home, env)
+        progress.advance(f"close: reconciliation_build {days[0]}..{days[-1]} ({close.seconds:.1f}s)")
+        verified = _verify(sandbox)
+        progress.advance("compared with the sandbox's ground truth")
+        dbt_stages, overheads, model_seconds = close_split(close, closed, duckdb_path)
+        baseline = compare_with_mart(duckdb_path, model_seconds)
+        progress.advance(f"matching baseline ({baseline['baseline_seconds']:.3f}s)")
+    finally:
+        if sandbox.poll() is None:
+            sandbox.stdin.close()  # not `verify`: it stops serving and ends
+            try:
+                sandbox.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                sandbox.kill()
+                sandbox.wait()
+        _remove_dbt_artifacts(home)
+        samples = whole.stop()
+    seconds = time.monotonic() - started
+    generate, webhooks = ready["generate"], ready["webhooks"]
+    stages = {
+        "generate": stage(generate["seconds"], generate["rows"], generate["peak_rss_kb"],
+                          "records the sandbox serves or drops, every source (ground truth 'sources')",
+                          cpu_seconds=round(generate["cpu_seconds"], 3), web_orders=generate["web_orders"],
+                          files_dropped=generate["files_dropped"]),
+        "webhooks": stage(webhooks["seconds"], webhooks["rows"], webhooks["peak_rss_kb"],
+                          "distinct webhook events acknowledged (sender and receiver in the sandbox process)",
+                          cpu_seconds=round(webhooks["cpu_seconds"], 3), attempts=webhooks["attempts"],
+                          duplicates_sent=webhooks["duplicates_sent"]),
+        "ingest": ingest_stage(ingest, ingested, raw_row_count(duckdb_path)),
+        **dbt_stages,
+    }
+    in_stages = sum(stages[name]["seconds"] for name in STAGES)
+    overheads["process_and_run_seconds"] = round(seconds - in_stages - overheads["dbt_overhead_seconds"], 3)
+    report = {
+        "size": {"orders_per_day": round(sum(daily_orders(config).values())),
+                 "orders_per_day_by_channel": {channel: round(n, 1) for channel, n in daily_orders(config).items()},
+                 "days": config.days, "seed": config.seed,
+                 "start_date": config.start_date.isoformat(), "last_day": days[-1],
+                 "anomaly_rate": config.anomaly_rate},
+        "machine": {**machine, "load_average_at_end": os.getloadavg()},
+        "home": str(home),
+        "stages": stages,
+        "overheads": overheads,
+        "total": {"seconds": round(seconds, 3),
+                  "peak_rss_mb": round(max((kb for _, kb in samples), default=0) / 1024, 1),
+                  "sandbox_process_peak_rss_mb": round(verified["peak_rss_kb"] / 1024, 1),
+                  # CPU is what a loaded machine does not inflate: the sandbox serving the APIs, ingest, close
+                  "cpu_seconds": round(verified["cpu_seconds"] + ingest.cpu_seconds + close.cpu_seconds, 3),
+                  "sandbox_process_cpu_seconds": round(verified["cpu_seconds"], 3),
+                  "ingest_cpu_seconds": round(ingest.cpu_seconds, 3), "close_cpu_seconds": round(close.cpu_seconds, 3)},
+        "matching_baseline": baseline,
+        "truth_equal": not verified["differences"],
+        "truth_differences": verified["differences"],
+        "truth_matches": verified["truth_matches"],
+        "dbt_model_seconds": dict(sorted(model_seconds.items(), key=lambda item: -item[1])),
+    }
+    write_json(report, json_path)
+    return report
+
+
+def bench_command(config: SandboxConfig, json_path: Path | None = None, home: Path | None = None) -> int:
+    """Run the bench, print the table, write the JSON; non-zero when the result differs from the truth."""
+    json_path = json_path or default_json_path()
+    home = home or BENCH_ROOT / "home"
+    try:
+        report = run_bench(config, home, json_path)
+    except RuntimeError as error:  # a stage failed: its log is in the bench home
+        print(f"omnirecon bench: {error}")
+        return 1
+    print(render(report))
+    print(f"  JSON report: {json_path}")
+    return 0 if report["truth_equal"] else 1

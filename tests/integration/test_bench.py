@@ -1,0 +1,38 @@
+"""`omnirecon bench` at a tiny size: every stage measured, the result equal to the sandbox's truth, the
+hand-written matching baseline equal to the mart. Figures are only checked to exist, never against a time."""
+from __future__ import annotations
+
+import json
+
+from orchestration.benchmark.report import STAGES
+from orchestration.cli import main
+
+# About 30 orders a day across the channels. Two days: the PSPs settle the first day on the second, so matching has lines to match.
+TINY = ["--orders-per-day", "30", "--days", "2", "--seed", "3", "--start-date", "2026-11-02"]
+
+
+def test_bench_measures_every_stage_and_equals_the_truth(tmp_path, capsys):
+    report_path = tmp_path / "bench.json"
+
+    exit_code = main(["bench", *TINY, "--json", str(report_path), "--home", str(tmp_path / "home")])
+
+    printed = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert exit_code == 0, printed
+    assert report["truth_equal"] is True and report["truth_differences"] == []
+    for name in STAGES:
+        figures = report["stages"][name]
+        assert figures["rows"] > 0, name
+        assert figures["peak_rss_mb"] > 0, name
+        assert figures["seconds"] > 0 and figures["rows_per_second"] > 0, name
+        assert f"  {name} " in printed, name
+    baseline = report["matching_baseline"]
+    assert baseline["baseline_matches"] == baseline["mart_matches"] > 0
+    assert baseline["equal"] is True
+    assert report["total"]["peak_rss_mb"] > 0 and report["total"]["cpu_seconds"] > 0
+    # the bench cleans up after dbt: none of its runs leaves a target folder behind
+    from orchestration import local_paths
+
+    for run_id in [r["run_id"] for action in ("ingest", "close")
+                   for r in json.loads((tmp_path / "home" / f"{action}.json").read_text())["runs"]]:
+        assert not list((local_paths.DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*"))
