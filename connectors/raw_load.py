@@ -8,12 +8,10 @@ already loaded (same content hash) is skipped, so loading the same extract twice
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import json
 import tempfile
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -26,6 +24,7 @@ from connectors.adyen import settlement_details as adyen_settlement_details
 from connectors.amazon import raw_tables as amazon_raw_tables
 from connectors.bank import raw_tables as bank_raw_tables
 from connectors.erp import raw_tables as erp_raw_tables
+from connectors.gc_pause import cyclic_gc_paused
 from connectors.landing_zone import read_landed
 from connectors.marketplace import raw_tables as marketplace_raw_tables
 from connectors.shopify import raw_tables as shopify_raw_tables
@@ -183,25 +182,11 @@ def _table_columns(module, table: str) -> dict[str, str]:
     return {**module.RAW_TABLES[table], **METADATA_COLUMNS} if table in module.RAW_TABLES else QUARANTINE_COLUMNS
 
 
-@contextmanager
-def _collector_paused():
-    """Reading a batch allocates hundreds of thousands of short-lived, acyclic objects (payloads, models,
-    rows) that reference counting frees; the cyclic collector would walk the growing batch again and again
-    (a fifth of the load's CPU at 100k rows). Paused while the batch is read, then back as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> LoadReport:
     """Load landed files into raw tables in one transaction; returns what happened to them."""
     module = RAW_SOURCES[source]
     ensure_raw_tables(warehouse, source)
-    with _collector_paused():
+    with cyclic_gc_paused():
         report, rows, landed_rows = _read_batch(module, warehouse, paths)
     if not landed_rows:
         return report

@@ -18,12 +18,11 @@ channels" in today's mix, use `SandboxConfig.for_orders_per_day(N, seed=..., day
 """
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from connectors.gc_pause import cyclic_gc_paused
 from connectors.sandbox.available_to_sell import ats_truth
 from connectors.sandbox.channels import adyen, amazon, bank, erp, marketplace, pos, shopify_web, stripe, wms
 from connectors.sandbox.cogs_journals import cogs_journal_truth
@@ -114,22 +113,9 @@ def reconciliation_truth(world: World) -> dict:
             "exceptions_by_reason": dict(sorted(Counter(e["reason_code"] for e in exceptions).items()))}
 
 
-@contextmanager
-def _cyclic_gc_paused():
-    """Building a world allocates millions of containers that all live on, and no cycles worth collecting: the
-    cyclic collector's passes over the growing heap cost about a third of the time at 20k orders a day."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def simulate(config: SandboxConfig = SandboxConfig()) -> SandboxWorld:
     """Generate the sandbox retailer. The same config always gives the same world, byte for byte."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _simulate(config)
 
 
