@@ -33,9 +33,9 @@ from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
 from orchestration import cli
 
-# A small retailer over a fixed past fortnight. No malformed file rows: a quarantined row of an Amazon
-# settlement report can leave a sale without its principal, which fails the dbt test
-# assert_amazon_payment_net_is_gross_less_fee and with it the whole close, whichever way the days are closed.
+# A small retailer over a fixed past fortnight, without malformed file rows: quarantine is tested elsewhere
+# (tests/dbt/test_amazon_incomplete_settlement.py, tests/integration/test_raw_load.py), and this test is long
+# enough to compare on clean books.
 FORTNIGHT = SandboxConfig(seed=11, start_date=date(2026, 11, 2), days=14, orders_per_day=4, anomaly_rate=0.15,
                           malformed_rate=0.0)
 REPO_ROOT = Path(__file__).resolve().parents[2]
