@@ -7,17 +7,20 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dagster import DagsterInstance, Definitions
 
 from connectors.landing_zone import LandingZone
-from connectors.raw_load import RAW_SOURCES, load_landed_files
+from connectors.raw_load import METADATA_COLUMNS, RAW_SOURCES, load_landed_files
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
 from orchestration.data_quality import dbt_exclude_args, failing_sources
 from orchestration.data_quality.status import dbt_source_selectors, validated_through
 from orchestration.data_quality.suites import SUITES
-from orchestration.data_quality.validation import TableValidation, validate_source
+from orchestration.data_quality.validation import (LOADED_AT, RECORD_KEY, WHOLE_TABLE, TableValidation,
+                                                   _great_expectations_failures, _hold_on_no_rows, new_context,
+                                                   validate_source, validate_table)
 from tests.sandbox_raw import load_sandbox_raw
 
 CONFIG = SandboxConfig(seed=1, days=2, orders_per_day=20)
@@ -102,6 +105,44 @@ def test_wms_movements_fail_on_an_unknown_type_a_wrong_sign_and_a_wrongly_typed_
     assert "expect_column_values_to_be_in_type_list" in result.markdown()
 
 
+def test_the_gate_reports_what_a_checkpoint_run_of_the_whole_suite_reports(warehouse_copy, tmp_path):
+    """The gate asks Great Expectations whether each expectation holds, then the failing ones for their rows:
+    the same failures, in the same order, as one SUMMARY run through a checkpoint (the Data Docs' way)."""
+    with connect(str(warehouse_copy)) as warehouse:
+        shipped = [row[0] for row in warehouse.fetchall(
+            "select event_id from raw_wms.movements where type = 'ship' order by event_id limit 3")]
+        warehouse.execute("update raw_wms.movements set type = 'teleport' where event_id = ?", [shipped[0]])
+        warehouse.execute("update raw_wms.movements set quantity = 5 where event_id = ?", [shipped[1]])
+        warehouse.execute("alter table raw_wms.movements alter column quantity type varchar")
+        warehouse.execute("update raw_wms.movements set quantity = '3.5' where event_id = ?", [shipped[2]])
+        gate = validate_source(warehouse, "raw_wms", ["movements"])["movements"]
+        checkpoint = validate_table(warehouse, SUITES["raw_wms"], "movements", docs=True,
+                                    context=new_context(str(tmp_path / "docs")))
+    assert gate.failures == checkpoint.failures and gate.markdown() == checkpoint.markdown()
+    assert [f.rows for f in gate.failures if f.expectation == "expect_column_values_to_be_in_set"] == [
+        [(shipped[0], "teleport")]]
+    assert any(f.error for f in gate.failures) and any(f.rows for f in gate.failures)  # could not evaluate, and rows
+
+
+def test_no_rows_hold_every_rule_about_rows_as_great_expectations_finds_them():
+    """Why a load with nothing new need not ask Great Expectations: on no rows, every suite holds in GE, and
+    the shortcut says so; with a column missing, the shortcut leaves it to GE, which fails it."""
+    for schema, suite in SUITES.items():
+        for table in suite.table_names():
+            per_row = [e for e in suite.expectations(table) if e["type"] not in WHOLE_TABLE]
+            columns = [*suite.raw.RAW_TABLES[table], *METADATA_COLUMNS, LOADED_AT]
+            no_rows = pd.DataFrame(columns=[*columns, RECORD_KEY], dtype=object)
+            assert _hold_on_no_rows(per_row, columns), f"{schema}.{table}"
+            assert _great_expectations_failures(f"{schema}.{table}", per_row, no_rows) == [], f"{schema}.{table}"
+    movements = [e for e in SUITES["raw_wms"].expectations("movements") if e["type"] not in WHOLE_TABLE]
+    columns = [c for c in [*RAW_SOURCES["wms"].RAW_TABLES["movements"], *METADATA_COLUMNS] if c != "type"]
+    assert not _hold_on_no_rows(movements, columns)
+    failed = _great_expectations_failures("raw_wms.movements", movements,
+                                          pd.DataFrame(columns=[*columns, RECORD_KEY], dtype=object))
+    assert {(f.expectation, f.column) for f in failed} >= {("expect_table_columns_to_match_set", None),
+                                                           ("expect_column_values_to_be_in_set", "type")}
+
+
 def test_freshness_of_the_newest_record_is_configurable_per_source(sandbox_raw, monkeypatch):
     later = datetime.now(timezone.utc) + timedelta(days=45)  # nothing loaded for 45 days
     with connect(str(sandbox_raw[1])) as warehouse:
@@ -113,7 +154,7 @@ def test_freshness_of_the_newest_record_is_configurable_per_source(sandbox_raw, 
         assert not validate_source(warehouse, "raw_bank", now=later)["statement_lines"].success
 
 
-def test_dagster_checks_record_failures_and_failing_sources_names_the_schema(warehouse_copy, monkeypatch):
+def test_dagster_checks_record_failures_and_failing_sources_names_the_schema(warehouse_copy, monkeypatch, tmp_path):
     from orchestration.definitions import defs as omnirecon
     from orchestration.defs.data_quality.definitions import defs as data_quality
 
@@ -132,6 +173,20 @@ def test_dagster_checks_record_failures_and_failing_sources_names_the_schema(war
     with connect(str(warehouse_copy)) as warehouse:
         (newest_loaded,), = warehouse.fetchall("select max(_loaded_at) from raw_shopify.orders")
     assert validated_through(instance, "raw_shopify", "orders") == newest_loaded
+
+    # A load that brings nothing new (an empty inbox): its check validates no rows, every expectation counted.
+    monkeypatch.setenv("OMNIRECON_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMNIRECON_INBOX", str(tmp_path / "inbox"))
+    whole = next(e.event_specific_data for e in job.execute_in_process(instance=instance).all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                 and e.event_specific_data.asset_key.to_user_string() == "raw_bank/statement_lines")
+    load = defs.resolve_job_def("bank_statements_load").execute_in_process(instance=instance)
+    gate = next(e.event_specific_data for e in load.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                and e.event_specific_data.asset_key.to_user_string() == "raw_bank/statement_lines")
+    assert gate.passed and gate.metadata["rows"].value == 0 < whole.metadata["rows"].value
+    assert gate.metadata["expectations_evaluated"].value == whole.metadata["expectations_evaluated"].value
+    assert "the 0 rows loaded after" in gate.metadata["result"].value
+    assert gate.metadata["validated_through"].value == whole.metadata["validated_through"].value
 
     with connect(str(warehouse_copy)) as warehouse:
         order_id = warehouse.fetchall("select max(id) from raw_shopify.orders")[0][0]

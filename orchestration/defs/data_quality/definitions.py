@@ -1,7 +1,7 @@
 """Great Expectations suites on every raw table, as blocking Dagster asset checks in front of staging.
 
 One check, `great_expectations_suite`, on each raw table (raw_<source>/<table>), computed per raw
-schema in one step (one warehouse connection, one Great Expectations context). The checks are
+schema in one step (one warehouse connection; one Great Expectations context per process). The checks are
 blocking: in a run that materializes a raw table, nothing downstream of it runs when its suite
 fails. The dbt build runs apart, so it asks orchestration.data_quality.failing_sources(instance)
 which raw schemas failed their latest check and leaves what depends on them out of the build.
@@ -12,7 +12,8 @@ runs every suite again on whole tables without loading. The failing expectation,
 20 failing rows (by record key, with the unexpected value) are in each check's metadata.
 """
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey,
-                     AssetSelection, Definitions, MetadataValue, define_asset_job, multi_asset_check)
+                     AssetSelection, DagsterEventType, Definitions, MetadataValue, define_asset_job,
+                     multi_asset_check)
 
 from orchestration.data_quality.status import CHECK_NAME, VALIDATED_THROUGH, validated_through
 from orchestration.data_quality.suites import SUITES, SourceSuite
@@ -30,9 +31,10 @@ def _metadata(result) -> dict:
     }
 
 
-def _loaded_in_this_run(context: AssetCheckExecutionContext, asset_key: AssetKey) -> bool:
-    latest = context.instance.get_latest_materialization_event(asset_key)
-    return latest is not None and latest.run_id == context.run.run_id
+def _loaded_in_this_run(context: AssetCheckExecutionContext) -> set[AssetKey]:
+    """The assets this run has materialized so far: one read of the run's event log, not one per table."""
+    return {entry.dagster_event.asset_key for entry in context.instance.all_logs(
+        context.run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)}
 
 
 def source_checks(suite: SourceSuite):
@@ -53,8 +55,9 @@ def source_checks(suite: SourceSuite):
         from orchestration.data_quality.validation import validate_source
 
         # A load validates what it brought (and whatever has not passed since); any other run, every row.
+        loaded = _loaded_in_this_run(context)
         loaded_after = {table: validated_through(context.instance, schema, table) for table in tables
-                        if _loaded_in_this_run(context, AssetKey([schema, table]))}
+                        if AssetKey([schema, table]) in loaded}
         with context.resources.warehouse.connect() as warehouse:
             results = validate_source(warehouse, schema, tables, loaded_after=loaded_after)
         for table, result in results.items():
