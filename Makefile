@@ -29,11 +29,19 @@ test: install
 BENCH_SIZES ?= 500 2000
 BENCH_DAYS ?= 3
 BENCH_SEED ?= 1
+# Then the incremental figure: the newest day's pull, close and 15-minute ATS cycle on top of each history in
+# BENCH_HISTORY (days), at BENCH_HISTORY_ORDERS a day (BENCH_HISTORY= skips it).
+BENCH_HISTORY ?= 1 30
+BENCH_HISTORY_ORDERS ?= 200
 bench: install
 	@set -e; for n in $(BENCH_SIZES); do \
 	  $(BIN)/omnirecon bench --orders-per-day $$n --days $(BENCH_DAYS) --seed $(BENCH_SEED) \
 	    --json .omnirecon/bench/bench-$$n-x$(BENCH_DAYS).json; \
 	done
+	@if [ -n "$(strip $(BENCH_HISTORY))" ]; then \
+	  $(BIN)/omnirecon bench --orders-per-day $(BENCH_HISTORY_ORDERS) --seed $(BENCH_SEED) \
+	    --history-days $(BENCH_HISTORY) --json .omnirecon/bench/bench-incremental-$(BENCH_HISTORY_ORDERS).json; \
+	fi
 
 # dbt docs and Great Expectations Data Docs of the local warehouse, into .omnirecon/docs/{dbt,great_expectations}.
 # Needs the warehouse `make demo` builds: without it, it says so and stops.

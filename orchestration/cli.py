@@ -166,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, default=None, help="the report (default .omnirecon/bench/bench-<time>.json)")
     bench.add_argument("--home", type=Path, default=None, help="the throwaway home, wiped first (default "
                                                                ".omnirecon/bench/home)")
+    bench.add_argument("--history-days", type=int, nargs="+", default=None, metavar="H",
+                       help="instead: the newest day's pull, close and 15-minute ATS cycle on top of H days of "
+                            "history, for each H (e.g. 1 30), and how they compare")
     sandbox = commands.add_parser("sandbox", help="the sandbox retailer").add_subparsers(dest="action", required=True)
     _add_sandbox_options(sandbox.add_parser("serve", help="serve the sandbox's vendor APIs on loopback and drop its "
                                                           "files in its inbox, until Ctrl-C"), defaults)
@@ -213,8 +216,14 @@ def main(argv: list[str] | None = None) -> int:
         return operations.replay_command(days, args.log_level)
 
     if args.command == "bench":
-        from orchestration.benchmark.run import bench_command, bench_config
+        from orchestration.benchmark.run import BENCH_ROOT, bench_command, bench_config
 
+        if args.history_days:
+            from orchestration.benchmark.incremental import incremental_command
+
+            return incremental_command(args.orders_per_day, args.history_days, args.seed,
+                                       args.json or BENCH_ROOT / "bench-incremental.json",
+                                       args.home or BENCH_ROOT / "home")
         return bench_command(bench_config(args.orders_per_day, args.days, args.seed, args.start_date),
                              json_path=args.json, home=args.home)
     from orchestration import demo

@@ -4,6 +4,8 @@
   `<inbox>_load` job, then every `<source>_daily_pull` job for each day (landing, then the raw load).
 - `close FIRST LAST`: the close, `reconciliation_build`, over the range in one run (the single-run backfill;
   one day is a partition run).
+- `pull DAY...`: only the `<source>_daily_pull` jobs of those days (a new day on top of history).
+- `cycle`: the 15-minute `ats_cycle` once (today's WMS movements so far, the inventory models, the ATS pushed).
 
 Both run on the bench home's Dagster instance (DAGSTER_HOME), with the same Runner as `omnirecon run` and
 its progress on stderr, and write what the parent needs to split the wall time: every step's start and end
@@ -19,6 +21,8 @@ from pathlib import Path
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.operations import Progress, Runner
+
+ATS_CYCLE = "ats_cycle"
 
 STEP_ENDS = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED)
 
@@ -48,8 +52,8 @@ def _metadata(outcome, asset_path: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["ingest", "close"])
-    parser.add_argument("days", nargs="+")
+    parser.add_argument("action", choices=["ingest", "close", "pull", "cycle"])
+    parser.add_argument("days", nargs="*")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
@@ -61,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
             runner.take_inbox()
             for day in args.days:
                 runner.pull(day)
+            extra = {}
+        elif args.action == "pull":
+            runner.progress = Progress(len(args.days) * len(runner.jobs_ending("_daily_pull")))
+            for day in args.days:
+                runner.pull(day)
+            extra = {}
+        elif args.action == "cycle":
+            runner.execute(ATS_CYCLE, ATS_CYCLE)
             extra = {}
         else:
             outcome = runner.close(args.days[0], args.days[-1])

@@ -76,12 +76,15 @@ def _remove_dbt_artifacts(home: Path) -> int:
     return removed
 
 
-def _child(action: str, days: list[str], home: Path, env: dict[str, str]) -> tuple[Measured, dict]:
-    out = home / f"{action}.json"
+def _child(action: str, days: list[str], home: Path, env: dict[str, str], name: str | None = None
+           ) -> tuple[Measured, dict]:
+    """One pipeline_process action in a child process; its result and log are <name>.json and <name>.log."""
+    name = name or action
+    out, log = home / f"{name}.json", home / f"{name}.log"
     command = [sys.executable, "-m", "orchestration.benchmark.pipeline_process", action, *days, "--out", str(out)]
-    measured = run_measured(command, env, str(local_paths.REPO_ROOT), home / f"{action}.log")
+    measured = run_measured(command, env, str(local_paths.REPO_ROOT), log)
     if measured.returncode != 0:
-        raise RuntimeError(f"the {action} failed (exit {measured.returncode}): see {home / f'{action}.log'}")
+        raise RuntimeError(f"the {name} failed (exit {measured.returncode}): see {log}")
     return measured, json.loads(out.read_text())
 
 

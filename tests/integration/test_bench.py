@@ -36,3 +36,26 @@ def test_bench_measures_every_stage_and_equals_the_truth(tmp_path, capsys):
     for run_id in [r["run_id"] for action in ("ingest", "close")
                    for r in json.loads((tmp_path / "home" / f"{action}.json").read_text())["runs"]]:
         assert not list((local_paths.DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*"))
+
+
+def test_bench_on_history_measures_the_new_days_pull_close_and_cycle(tmp_path, capsys):
+    report_path = tmp_path / "incremental.json"
+
+    exit_code = main(["bench", "--orders-per-day", "30", "--seed", "3", "--history-days", "1",
+                      "--json", str(report_path), "--home", str(tmp_path / "home")])
+
+    printed = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert exit_code == 0, printed
+    (history,) = report["histories"]
+    assert history["truth_equal"] is True and history["truth_differences"] == []
+    assert history["history"] == [history["history"][0]] * 2 and history["new_day"] > history["history"][1]
+    measured = history["measured"]
+    assert measured["pull"]["runs"] == [f"{source}_daily_pull {history['new_day']}" for source in
+                                        ("amazon", "erp", "shopify", "square", "stripe", "wms")]
+    assert measured["close"]["runs"] == [f"reconciliation_build {history['new_day']}"]
+    assert measured["cycle"]["runs"] == ["ats_cycle"]
+    for action in ("pull", "close", "cycle"):
+        assert measured[action]["seconds"] > 0 and measured[action]["cpu_seconds"] > 0, action
+        assert report["ratio"][action] == {"seconds": 1.0, "cpu_seconds": 1.0}, action
+    assert "  1 days " in printed and "equal" in printed
