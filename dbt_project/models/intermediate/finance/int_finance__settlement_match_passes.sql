@@ -88,16 +88,24 @@ duplicates as (
 
 lines_after_1 as (
 
+    -- not exists, not `not in`: both warehouses run it as an anti join (PostgreSQL never plans `not in`
+    -- as one, and past work_mem rescans the subquery per row), and a null key cannot empty the result.
     select * from lines
-    where settlement_line_id not in (select settlement_line_id from exact_reference)
-        and settlement_line_id not in (select settlement_line_id from duplicates)
+    where not exists (
+        select 1 from exact_reference as taken where taken.settlement_line_id = lines.settlement_line_id
+    )
+    and not exists (
+        select 1 from duplicates as taken where taken.settlement_line_id = lines.settlement_line_id
+    )
 
 ),
 
 counterparts_after_1 as (
 
     select * from counterparts
-    where counterpart_key not in (select counterpart_key from exact_reference)
+    where not exists (
+        select 1 from exact_reference as taken where taken.counterpart_key = counterparts.counterpart_key
+    )
 
 ),
 
@@ -137,14 +145,18 @@ order_reference_amount as (
 lines_after_2 as (
 
     select * from lines_after_1
-    where settlement_line_id not in (select settlement_line_id from order_reference_amount)
+    where not exists (
+        select 1 from order_reference_amount as taken where taken.settlement_line_id = lines_after_1.settlement_line_id
+    )
 
 ),
 
 counterparts_after_2 as (
 
     select * from counterparts_after_1
-    where counterpart_key not in (select counterpart_key from order_reference_amount)
+    where not exists (
+        select 1 from order_reference_amount as taken where taken.counterpart_key = counterparts_after_1.counterpart_key
+    )
 
 ),
 
@@ -209,14 +221,18 @@ many_to_one as (
 lines_after_3 as (
 
     select * from lines_after_2
-    where settlement_line_id not in (select settlement_line_id from many_to_one)
+    where not exists (
+        select 1 from many_to_one as taken where taken.settlement_line_id = lines_after_2.settlement_line_id
+    )
 
 ),
 
 counterparts_after_3 as (
 
     select * from counterparts_after_2
-    where counterpart_key not in (select counterpart_key from many_to_one)
+    where not exists (
+        select 1 from many_to_one as taken where taken.counterpart_key = counterparts_after_2.counterpart_key
+    )
 
 ),
 
@@ -276,14 +292,18 @@ one_to_many as (
 lines_after_4 as (
 
     select * from lines_after_3
-    where settlement_line_id not in (select settlement_line_id from one_to_many)
+    where not exists (
+        select 1 from one_to_many as taken where taken.settlement_line_id = lines_after_3.settlement_line_id
+    )
 
 ),
 
 counterparts_after_4 as (
 
     select * from counterparts_after_3
-    where counterpart_key not in (select counterpart_key from one_to_many)
+    where not exists (
+        select 1 from one_to_many as taken where taken.counterpart_key = counterparts_after_3.counterpart_key
+    )
 
 ),
 
@@ -464,14 +484,18 @@ ambiguous as (
 lines_after_5 as (
 
     select * from lines_after_4
-    where settlement_line_id not in (select settlement_line_id from amount_tolerance)
+    where not exists (
+        select 1 from amount_tolerance as taken where taken.settlement_line_id = lines_after_4.settlement_line_id
+    )
 
 ),
 
 counterparts_after_5 as (
 
     select * from counterparts_after_4
-    where counterpart_key not in (select counterpart_key from amount_tolerance)
+    where not exists (
+        select 1 from amount_tolerance as taken where taken.counterpart_key = counterparts_after_4.counterpart_key
+    )
 
 ),
 
