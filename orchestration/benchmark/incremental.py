@@ -17,13 +17,12 @@ child's CPU seconds beside it, which a loaded machine does not inflate.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
 from orchestration.benchmark.report import write_json
 from orchestration.benchmark.run import (_bench_env, _child, _fresh_home, _remove_dbt_artifacts, _start_sandbox,
-                                         _verify, bench_config)
+                                         _stop_sandbox, _verify, bench_config)
 from orchestration.operations import Progress
 
 MEASURED = ("pull", "close", "cycle")
@@ -60,13 +59,7 @@ def measure_on_history(orders_per_day: int, history_days: int, seed: int, home: 
                                                                   for a, m in measured.items()))
         verified = _verify(sandbox)
     finally:
-        if sandbox.poll() is None:
-            sandbox.stdin.close()
-            try:
-                sandbox.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                sandbox.kill()
-                sandbox.wait()
+        _stop_sandbox(sandbox)
         _remove_dbt_artifacts(home)
     return {"history_days": history_days, "history": [history[0], history[-1]], "new_day": new_day,
             "measured": measured, "truth_equal": not verified["differences"],

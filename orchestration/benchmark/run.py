@@ -76,6 +76,16 @@ def _remove_dbt_artifacts(home: Path) -> int:
     return removed
 
 
+def _stop_sandbox(sandbox: subprocess.Popen) -> None:
+    if sandbox.poll() is None:
+        sandbox.stdin.close()  # not `verify`: it stops serving and ends
+        try:
+            sandbox.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+            sandbox.wait()
+
+
 def _child(action: str, days: list[str], home: Path, env: dict[str, str], name: str | None = None
            ) -> tuple[Measured, dict]:
     """One pipeline_process action in a child process; its result and log are <name>.json and <name>.log."""
@@ -214,13 +224,7 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
         baseline = compare_with_mart(duckdb_path, model_seconds)
         progress.advance(f"matching baseline ({baseline['baseline_seconds']:.3f}s)")
     finally:
-        if sandbox.poll() is None:
-            sandbox.stdin.close()  # not `verify`: it stops serving and ends
-            try:
-                sandbox.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                sandbox.kill()
-                sandbox.wait()
+        _stop_sandbox(sandbox)
         _remove_dbt_artifacts(home)
         samples = whole.stop()
     seconds = time.monotonic() - started
