@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 RUN_FOLDER_PATTERN = "omnirecon_dbt_models-*"
 KEEP_NEWEST = 20
 MIN_AGE_SECONDS = 24 * 3600
+
+
+def build_folder(target: Path, asset: str, run_id: str) -> Path:
+    """A new build's folder, named as dagster-dbt names its own (the bench finds a run's folders by run id)."""
+    return target / f"{asset}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
 
 
 def prune_build_artifacts(target: Path, keep: int = KEEP_NEWEST, min_age_seconds: float = MIN_AGE_SECONDS,

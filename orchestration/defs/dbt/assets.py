@@ -25,7 +25,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from connectors.raw_load import ensure_every_raw_table
 from orchestration.asset_groups import ingestion_group
 from orchestration.data_quality import dbt_exclude_args, failing_sources
-from orchestration.defs.dbt.artifacts import prune_build_artifacts
+from orchestration.defs.dbt.artifacts import build_folder, prune_build_artifacts
+from orchestration.defs.dbt.partial_parse import keep_warehouse_parse, start_from_warehouse_parse
 from orchestration.defs.dbt.project import omnirecon_dbt
 from orchestration.partitions import business_days_of_run
 from orchestration.resources import WarehouseResource
@@ -71,7 +72,12 @@ def omnirecon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, wa
         context.log.warning(f"raw data checks failed for {sorted(failing)}: leaving out what is built from them")
     args = ["build", *dbt_exclude_args(failing, omnirecon_dbt.manifest_path)]
     context.log.info(f"dbt {' '.join(args)}")
-    yield from dbt.cli(args, context=context).stream()
+    build_target = build_folder(omnirecon_dbt.manifest_path.parent, context.op_execution_context.op.name,
+                                context.run.run_id)
+    if not start_from_warehouse_parse(build_target):
+        context.log.info("first build of this warehouse: dbt reads the whole project")
+    yield from dbt.cli(args, context=context, target_path=build_target).stream()
+    keep_warehouse_parse(build_target)
     pruned = prune_build_artifacts(omnirecon_dbt.manifest_path.parent)
     if pruned:
         context.log.info(f"removed the dbt artifacts of {len(pruned)} builds older than a day")
