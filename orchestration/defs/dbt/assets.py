@@ -75,7 +75,7 @@ def omnirecon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, wa
     build_target = build_folder(omnirecon_dbt.manifest_path.parent, context.op_execution_context.op.name,
                                 context.run.run_id)
     if not start_from_warehouse_parse(build_target):
-        context.log.info("first build of this warehouse: dbt reads the whole project")
+        context.log.info("dbt starts from the project's parse: this warehouse keeps none of its own")
     yield from dbt.cli(args, context=context, target_path=build_target).stream()
     keep_warehouse_parse(build_target)
     pruned = prune_build_artifacts(omnirecon_dbt.manifest_path.parent)
