@@ -1,4 +1,5 @@
 import os
+import shutil
 
 from orchestration.defs.dbt.artifacts import prune_build_artifacts
 
@@ -33,3 +34,23 @@ def test_a_build_running_elsewhere_keeps_its_folder(tmp_path):
     folders = [_build_folder(tmp_path, f"omnirecon_dbt_models-{i}", age_days=0.1 * i, now=now) for i in range(5)]
     assert prune_build_artifacts(tmp_path, keep=1, now=now) == []
     assert all(folder.exists() for folder in folders)
+
+
+
+def test_a_folder_another_process_removes_while_pruning_is_no_error(tmp_path, monkeypatch):
+    now = 1_800_000_000.0
+    folders = [_build_folder(tmp_path, f"omnirecon_dbt_models-{i}", age_days=2 + i, now=now) for i in range(4)]
+    vanishing = folders[2]
+    listed = sorted(tmp_path.glob("omnirecon_dbt_models-*"))
+
+    def listing_while_another_worker_cleans_up(self, pattern):
+        # another worker removes its own run's folder just after the pruning has listed it
+        for path in listed:
+            yield path
+            if path == vanishing:
+                shutil.rmtree(vanishing)
+
+    monkeypatch.setattr(type(tmp_path), "glob", listing_while_another_worker_cleans_up)
+    removed = prune_build_artifacts(tmp_path, keep=1, now=now)
+    assert set(removed) >= {folders[1], folders[3]}
+    assert folders[0].exists() and not any(folder.exists() for folder in folders[1:])

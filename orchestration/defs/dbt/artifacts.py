@@ -9,6 +9,7 @@ second code location) never loses its folder.
 from __future__ import annotations
 
 import shutil
+import stat
 import time
 import uuid
 from pathlib import Path
@@ -27,9 +28,22 @@ def prune_build_artifacts(target: Path, keep: int = KEEP_NEWEST, min_age_seconds
                           now: float | None = None) -> list[Path]:
     """Remove the build folders beyond the `keep` newest that are older than `min_age_seconds`; returns them."""
     now = time.time() if now is None else now
-    folders = sorted((path for path in target.glob(RUN_FOLDER_PATTERN) if path.is_dir()),
-                     key=lambda path: path.stat().st_mtime, reverse=True)
-    removed = [path for path in folders[keep:] if now - path.stat().st_mtime > min_age_seconds]
+    folders = sorted(_build_folders_by_age(target), reverse=True)
+    removed = [path for modified, path in folders[keep:] if now - modified > min_age_seconds]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     return removed
+
+
+def _build_folders_by_age(target: Path) -> list[tuple[float, Path]]:
+    """(modified, folder) of each build folder; one that another process removes meanwhile (a test cleaning up
+    its own runs' folders, another build's pruning) is simply not there any more."""
+    found = []
+    for path in target.glob(RUN_FOLDER_PATTERN):
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            found.append((status.st_mtime, path))
+    return found
