@@ -33,9 +33,14 @@ BENCH_SEED ?= 1
 # BENCH_HISTORY (days), at BENCH_HISTORY_ORDERS a day (BENCH_HISTORY= skips it).
 BENCH_HISTORY ?= 1 30
 BENCH_HISTORY_ORDERS ?= 200
+# After the last of BENCH_SIZES: settlement matching at each of BENCH_MATCHING_AT orders a day (its marts repeated to that
+# size), dbt's matching models against the one-statement baseline (BENCH_MATCHING_AT= skips it).
+BENCH_MATCHING_AT ?= 100000 300000 1000000
 bench: install
 	@set -e; for n in $(BENCH_SIZES); do \
-	  $(BIN)/omnirecon bench --orders-per-day $$n --days $(BENCH_DAYS) --seed $(BENCH_SEED) \
+	  at=; if [ $$n = "$(lastword $(BENCH_SIZES))" ] && [ -n "$(strip $(BENCH_MATCHING_AT))" ]; then \
+	    at="--matching-at $(BENCH_MATCHING_AT)"; fi; \
+	  $(BIN)/omnirecon bench --orders-per-day $$n --days $(BENCH_DAYS) --seed $(BENCH_SEED) $$at \
 	    --json .omnirecon/bench/bench-$$n-x$(BENCH_DAYS).json; \
 	done
 	@if [ -n "$(strip $(BENCH_HISTORY))" ]; then \

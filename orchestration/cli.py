@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--history-days", type=int, nargs="+", default=None, metavar="H",
                        help="instead: the newest day's pull, close and 15-minute ATS cycle on top of H days of "
                             "history, for each H (e.g. 1 30), and how they compare")
+    bench.add_argument("--matching-at", type=int, nargs="+", default=(), metavar="N",
+                       help="then settlement matching at N orders a day, for each N (e.g. 100000 1000000): the "
+                            "close's marts repeated to that size, dbt's matching models against the baseline")
     sandbox = commands.add_parser("sandbox", help="the sandbox retailer").add_subparsers(dest="action", required=True)
     _add_sandbox_options(sandbox.add_parser("serve", help="serve the sandbox's vendor APIs on loopback and drop its "
                                                           "files in its inbox, until Ctrl-C"), defaults)
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                                        args.json or BENCH_ROOT / "bench-incremental.json",
                                        args.home or BENCH_ROOT / "home")
         return bench_command(bench_config(args.orders_per_day, args.days, args.seed, args.start_date),
-                             json_path=args.json, home=args.home)
+                             json_path=args.json, home=args.home, matching_at=tuple(args.matching_at))
     from orchestration import demo
 
     if args.command == "demo":

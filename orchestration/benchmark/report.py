@@ -40,6 +40,11 @@ def render(report: dict) -> str:
     lines.append(f"  matching baseline (one DuckDB statement): {m['baseline_seconds']:.3f}s for "
                  f"{m['baseline_matches']} matches; dbt matching models {m['dbt_seconds']:.3f}s "
                  f"({ratio}); equal to marts.settlement_matches: {m['equal']}")
+    for v in report.get("matching_at_volume", []):
+        lines.append(f"  matching at {v['orders_per_day']} orders a day ({v['copies']} copies of the close's marts, "
+                     f"{v['rows']['settlement_lines']} settlement lines): dbt {v['dbt_seconds']:.2f}s, baseline "
+                     f"{v['baseline_seconds']:.2f}s ({v['dbt_to_baseline_ratio']}x), dbt peak "
+                     f"{v['dbt_peak_rss_mb']:.0f} MB; {v['matches']} matches, as expected and equal: {v['equal']}")
     lines.append(f"  equal to the sandbox's ground truth: {report['truth_equal']}"
                  + ("" if report["truth_equal"] else "\n    " + "\n    ".join(report["truth_differences"])))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from connectors.sandbox.simulator import SandboxConfig, daily_orders
 from orchestration import local_paths
 from orchestration.benchmark import close_stages
 from orchestration.benchmark.matching_baseline import compare_with_mart
+from orchestration.benchmark.matching_volume import matching_at_volume
 from orchestration.benchmark.memory import Measured, TreeSampler, run_measured
 from orchestration.benchmark.report import STAGES, render, stage, write_json
 from orchestration.operations import Progress
@@ -198,10 +199,13 @@ def _verify(sandbox: subprocess.Popen) -> dict:
     return answer
 
 
-def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Progress | None = None) -> dict:
+def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Progress | None = None,
+              matching_at: tuple[int, ...] = ()) -> dict:
+    """The whole pipeline measured; then, for each size in `matching_at` (orders a day), the matching models
+    and the baseline on the close's marts repeated to that size (matching_volume.py)."""
     from orchestration.demo import sandbox_days
 
-    progress = progress or Progress(5)
+    progress = progress or Progress(5 + len(matching_at))
     days = sandbox_days(config)
     _fresh_home(home)
     env = _bench_env(home)
@@ -223,6 +227,12 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
         dbt_stages, overheads, model_seconds = close_split(close, closed, duckdb_path)
         baseline = compare_with_mart(duckdb_path, model_seconds)
         progress.advance(f"matching baseline ({baseline['baseline_seconds']:.3f}s)")
+        at_volume = []
+        for orders_per_day in matching_at:
+            at_volume.append(matching_at_volume(Path(duckdb_path), orders_per_day, config.days,
+                                                home / "matching", env))
+            progress.advance(f"matching at {at_volume[-1]['orders_per_day']} orders a day: dbt "
+                             f"{at_volume[-1]['dbt_seconds']:.1f}s, baseline {at_volume[-1]['baseline_seconds']:.1f}s")
     finally:
         _stop_sandbox(sandbox)
         _remove_dbt_artifacts(home)
@@ -261,6 +271,7 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
                   "sandbox_process_cpu_seconds": round(verified["cpu_seconds"], 3),
                   "ingest_cpu_seconds": round(ingest.cpu_seconds, 3), "close_cpu_seconds": round(close.cpu_seconds, 3)},
         "matching_baseline": baseline,
+        "matching_at_volume": at_volume,
         "truth_equal": not verified["differences"],
         "truth_differences": verified["differences"],
         "truth_matches": verified["truth_matches"],
@@ -270,15 +281,17 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
     return report
 
 
-def bench_command(config: SandboxConfig, json_path: Path | None = None, home: Path | None = None) -> int:
-    """Run the bench, print the table, write the JSON; non-zero when the result differs from the truth."""
+def bench_command(config: SandboxConfig, json_path: Path | None = None, home: Path | None = None,
+                  matching_at: tuple[int, ...] = ()) -> int:
+    """Run the bench, print the table, write the JSON; non-zero when the result differs from the truth (or the
+    matching at volume from its repeated close)."""
     json_path = json_path or default_json_path()
     home = home or BENCH_ROOT / "home"
     try:
-        report = run_bench(config, home, json_path)
+        report = run_bench(config, home, json_path, matching_at=matching_at)
     except RuntimeError as error:  # a stage failed: its log is in the bench home
         print(f"omnirecon bench: {error}")
         return 1
     print(render(report))
     print(f"  JSON report: {json_path}")
-    return 0 if report["truth_equal"] else 1
+    return 0 if report["truth_equal"] and all(m["equal"] for m in report["matching_at_volume"]) else 1

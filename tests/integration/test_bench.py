@@ -14,7 +14,8 @@ TINY = ["--orders-per-day", "30", "--days", "2", "--seed", "3", "--start-date", 
 def test_bench_measures_every_stage_and_equals_the_truth(tmp_path, capsys):
     report_path = tmp_path / "bench.json"
 
-    exit_code = main(["bench", *TINY, "--json", str(report_path), "--home", str(tmp_path / "home")])
+    exit_code = main(["bench", *TINY, "--matching-at", "100", "--json", str(report_path),
+                      "--home", str(tmp_path / "home")])
 
     printed = capsys.readouterr().out
     report = json.loads(report_path.read_text())
@@ -29,6 +30,12 @@ def test_bench_measures_every_stage_and_equals_the_truth(tmp_path, capsys):
     baseline = report["matching_baseline"]
     assert baseline["baseline_matches"] == baseline["mart_matches"] > 0
     assert baseline["equal"] is True
+    # the close's matching marts repeated to 100 orders a day: each copy matches as the close did
+    (volume,) = report["matching_at_volume"]
+    assert volume["copies"] >= 3 and volume["orders_per_day"] >= 100
+    assert volume["matches"] == volume["expected_matches"] == volume["copies"] * baseline["mart_matches"]
+    assert volume["only_in_baseline"] == volume["only_in_mart"] == 0 and volume["equal"] is True
+    assert volume["dbt_seconds"] > 0 and volume["baseline_seconds"] > 0 and "matching at " in printed
     assert report["total"]["peak_rss_mb"] > 0 and report["total"]["cpu_seconds"] > 0
     # the bench cleans up after dbt: none of its runs leaves a target folder behind
     from orchestration import local_paths
