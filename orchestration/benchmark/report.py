@@ -43,7 +43,8 @@ def render(report: dict) -> str:
     for v in report.get("matching_at_volume", []):
         lines.append(f"  matching at {v['orders_per_day']} orders a day ({v['copies']} copies of the close's marts, "
                      f"{v['rows']['settlement_lines']} settlement lines): dbt {v['dbt_seconds']:.2f}s, baseline "
-                     f"{v['baseline_seconds']:.2f}s ({v['dbt_to_baseline_ratio']}x), dbt peak "
+                     f"{v['baseline_seconds']:.2f}s ({v['dbt_to_baseline_ratio']}x), exception queue "
+                     f"{v['exceptions_seconds']:.2f}s, dbt peak "
                      f"{v['dbt_peak_rss_mb']:.0f} MB; {v['matches']} matches, as expected and equal: {v['equal']}")
     lines.append(f"  equal to the sandbox's ground truth: {report['truth_equal']}"
                  + ("" if report["truth_equal"] else "\n    " + "\n    ".join(report["truth_differences"])))
