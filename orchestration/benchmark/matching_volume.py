@@ -28,7 +28,7 @@ from pathlib import Path
 
 from orchestration import local_paths
 from orchestration.benchmark.matching_baseline import DBT_MATCHING_MODELS, MART_SQL, MATCHES_SQL
-from orchestration.benchmark.memory import run_measured
+from orchestration.benchmark.memory import Measured, run_measured
 
 # Built with the matching models, as the close does, but not the baseline's work: the queue of what is left.
 EXCEPTIONS_MODEL = "reconciliation_exceptions"
@@ -59,7 +59,7 @@ def repeat_matching_inputs(connection, copies: int) -> dict[str, int]:
     return rows
 
 
-def _run_matching_models(duckdb_path: Path, work: Path, env: dict[str, str]) -> tuple[dict[str, float], object]:
+def _run_matching_models(duckdb_path: Path, work: Path, env: dict[str, str]) -> tuple[dict[str, float], Measured]:
     """`dbt run` of the matching models and the exception queue on the copy; each model's execution time, and
     the measured process."""
     dbt = str(Path(sys.executable).with_name("dbt"))

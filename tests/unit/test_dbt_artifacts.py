@@ -36,7 +36,6 @@ def test_a_build_running_elsewhere_keeps_its_folder(tmp_path):
     assert all(folder.exists() for folder in folders)
 
 
-
 def test_a_folder_another_process_removes_while_pruning_is_no_error(tmp_path, monkeypatch):
     now = 1_800_000_000.0
     folders = [_build_folder(tmp_path, f"omnirecon_dbt_models-{i}", age_days=2 + i, now=now) for i in range(4)]
