@@ -12,8 +12,10 @@ It behaves like the real API where a connector can tell the difference:
 - orders default to `status=open` as on the real shop: pass `status=any` to see closed and
   cancelled orders too.
 
-Endpoints (under /admin/api/<version>/): orders.json, orders/<id>/transactions.json,
-shopify_payments/payouts.json, shopify_payments/balance/transactions.json; for publishing stock:
+Endpoints (under /admin/api/<version>/): orders.json, shopify_payments/payouts.json,
+shopify_payments/balance/transactions.json; graphql.json for bulk operations (orders with their
+transactions: see shopify_bulk_operations.py), their result files under /bulk-results/ (a signed URL,
+no token); for publishing stock:
 locations.json, products.json (paginated like orders, by id; each variant names its sku and
 inventory_item_id) and POST inventory_levels/set.json.
 
@@ -35,7 +37,6 @@ import base64
 import binascii
 import json
 import math
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from typing import Any, Callable, NamedTuple
 from urllib.parse import urlencode
 
 from connectors.sandbox.loopback import FakeVendorAPI
+from connectors.sandbox.shopify_bulk_operations import RESULTS_PATH, FakeBulkOperations
 from connectors.sandbox.world import CATALOG, LOCATIONS
 
 MAX_LIMIT = 250
@@ -316,7 +318,7 @@ PRODUCTS = ListResource(
 LIST_ROUTES = {"orders.json": ORDERS, "shopify_payments/payouts.json": PAYOUTS,
                "shopify_payments/balance/transactions.json": BALANCE_TRANSACTIONS, "products.json": PRODUCTS}
 SET_INVENTORY_LEVEL_ROUTE = "inventory_levels/set.json"
-ORDER_TRANSACTIONS_ROUTE = re.compile(r"orders/(\d+)/transactions\.json")
+GRAPHQL_ROUTE = "graphql.json"
 
 
 # ---- HTTP -----------------------------------------------------------------------------------
@@ -346,6 +348,7 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         self._set_failures: list[int] = []
         # (inventory_item_id, location_id) -> the inventory_level payload last set through the API
         self._levels: dict[tuple[int, int], dict] = {}
+        self.bulk_operations = FakeBulkOperations(store)
 
     def __repr__(self) -> str:  # the token stays out of reprs
         return f"FakeShopifyAdminAPI({self.base_url!r}, api_version={self.api_version!r})"
@@ -394,6 +397,10 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
             return failure, {"errors": "Internal Server Error" if failure >= 500 else "Injected failure"}, {}
+        results = RESULTS_PATH.fullmatch(path)
+        if method == "GET" and results:  # a signed storage URL: no token, no call limit
+            return self.bulk_operations.results(int(results.group(1)), query.get("signature"),
+                                                token_sent="X-Shopify-Access-Token" in headers)
         if headers.get("X-Shopify-Access-Token") != self._access_token:
             raise ApiError(401, INVALID_TOKEN_MESSAGE)
         if not self._bucket.take():
@@ -401,6 +408,9 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
         prefix = f"/admin/api/{self.api_version}/"
         if method == "POST" and path == prefix + SET_INVENTORY_LEVEL_ROUTE:
             return self._set_inventory_level(body)
+        if method == "POST" and path == prefix + GRAPHQL_ROUTE:
+            status, answer = self.bulk_operations.graphql(body, self.base_url)
+            return status, answer, {}
         if method != "GET" or not path.startswith(prefix):
             raise ApiError(404, "Not Found")
         route = path[len(prefix):]
@@ -408,12 +418,6 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
             return 200, {"locations": list(self.store.locations)}, {}
         if route in LIST_ROUTES:
             return self._list(LIST_ROUTES[route], path, query)
-        found = ORDER_TRANSACTIONS_ROUTE.fullmatch(route)
-        if found:
-            order_id = int(found.group(1))
-            if not any(order["id"] == order_id for order in self.store.orders):
-                raise ApiError(404, "Not Found")
-            return 200, {"transactions": list(self.store.transactions.get(order_id, []))}, {}
         raise ApiError(404, "Not Found")
 
     def _set_inventory_level(self, body: bytes) -> tuple[int, Any, dict[str, str]]:

@@ -6,7 +6,7 @@
         page.url          # the URL that was fetched
         page.next_url     # Link rel="next", or None on the last page
     client.resume_pages(saved_next_url, "orders")     # carry on from a saved next-page URL
-    client.transactions_for_order(450789469)          # that order's transactions (one request)
+    client.graphql(query, variables)                  # one Admin GraphQL request: its data (bulk_operations.py)
 
 Paths are relative to /admin/api/<api_version>/. Transient failures (connection errors, 5xx, 429)
 are retried with exponential backoff; a 429 waits its Retry-After instead. Anything else, or
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.http_retry import Page, RetriesExhausted, VendorAPIError, get_with_retries, is_retryable, path_of
+from connectors.http_retry import Page, RetriesExhausted, VendorAPIError, is_retryable, path_of, send_with_retries
 
 TOKEN_HEADER = "X-Shopify-Access-Token"
 BODY_EXCERPT_CHARS = 300
@@ -130,10 +130,15 @@ class ShopifyAdminClient:
             yield Page(records=payload[key], url=response.url, next_url=next_url)
             url, params = next_url, None  # the next URL already holds everything (page_info + limit)
 
-    def transactions_for_order(self, order_id: int) -> list[dict]:
-        """All transactions of one order (authorization, capture, sale, refund, void ...)."""
-        return [record for page in self.get_pages(f"orders/{int(order_id)}/transactions.json", {}, "transactions")
-                for record in page.records]
+    def graphql(self, query: str, variables: dict) -> dict:
+        """One Admin GraphQL request (graphql.json); its `data`. GraphQL reports errors in a 200: those raise."""
+        url = self.url_for("graphql.json")
+        payload = self._json(self._send("POST", url, json={"query": query, "variables": variables}), url)
+        if payload.get("errors") or not isinstance(payload.get("data"), dict):
+            messages = "; ".join(str(e.get("message", e)) for e in payload.get("errors") or []) or "no data"
+            raise ShopifyAPIError(f"Shopify answered POST {self._path(url)} with errors: {self._excerpt(messages)}",
+                                  status=200, path=self._path(url))
+        return payload["data"]
 
     def _on_this_shop(self, url: str) -> str:
         # Pagination links are followed on the configured shop only: the token never goes elsewhere.
@@ -142,10 +147,13 @@ class ShopifyAdminClient:
 
     # ---- one request, retried ---------------------------------------------------------------
     def _get(self, url: str, params: dict | None) -> requests.Response:
+        return self._send("GET", url, params=params)
+
+    def _send(self, method: str, url: str, **request) -> requests.Response:
         path = self._path(url)
         try:
-            response = get_with_retries(self._session, url, params, vendor="Shopify", timeout=self.timeout,
-                                        max_retries=self.max_retries, backoff_seconds=self.backoff_seconds)
+            response = send_with_retries(self._session, method, url, vendor="Shopify", timeout=self.timeout,
+                                         max_retries=self.max_retries, backoff_seconds=self.backoff_seconds, **request)
         except RetriesExhausted as error:
             raise ShopifyAPIError(str(error), status=None, path=path) from None
         status = response.status_code
@@ -153,22 +161,23 @@ class ShopifyAdminClient:
             return response
         if status < 400:
             target = urlsplit(response.headers.get("Location", "")).netloc or "elsewhere"
-            raise ShopifyAPIError(f"Shopify redirected GET {path} to {target} ({status}): set the shop URL "
+            raise ShopifyAPIError(f"Shopify redirected {method} {path} to {target} ({status}): set the shop URL "
                                   "to the shop's myshopify.com address", status=status, path=path)
         body = self._excerpt(response.text)
         if status == 401:
-            raise ShopifyAPIError(f"Shopify rejected the access token (401) for GET {path}: {body}",
+            raise ShopifyAPIError(f"Shopify rejected the access token (401) for {method} {path}: {body}",
                                   status=status, path=path, body=body)
         if not is_retryable(status):
-            raise ShopifyAPIError(f"Shopify answered {status} for GET {path}: {body}", status=status, path=path, body=body)
-        raise ShopifyAPIError(f"GET {path} still failing after {self.max_retries} retries (HTTP {status}): {body}",
+            raise ShopifyAPIError(f"Shopify answered {status} for {method} {path}: {body}", status=status, path=path,
+                                  body=body)
+        raise ShopifyAPIError(f"{method} {path} still failing after {self.max_retries} retries (HTTP {status}): {body}",
                               status=status, path=path, body=body)
 
     def _json(self, response: requests.Response, url: str):
         try:
             return response.json()
         except ValueError:
-            raise ShopifyAPIError(f"Shopify answered GET {self._path(url)} with a body that is not JSON",
+            raise ShopifyAPIError(f"Shopify answered {response.request.method} {self._path(url)} with a body that is not JSON",
                                   status=response.status_code, path=self._path(url),
                                   body=self._excerpt(response.text)) from None
 

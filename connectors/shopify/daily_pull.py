@@ -1,24 +1,28 @@
 """Pull one business day from Shopify into the landing zone.
 
 A business day is a calendar day in the shop's time zone. It covers the orders updated that day,
-their transactions (Shopify serves those per order), and the Shopify Payments payouts dated that
+their transactions (REST serves those one order a request, so they come from one GraphQL bulk
+operation over the same window: bulk_operations.py), and the Shopify Payments payouts dated that
 day with their balance transactions. Every page is landed as soon as it arrives; the cursor store
-remembers the next page, so a pull that dies half-way resumes where it stopped, and a finished
-pull clears its cursors so that pulling the day again (a replay) fetches it afresh.
+remembers the next page (for the bulk file: the operation and the pages landed), so a pull that dies
+half-way resumes where it stopped, and a finished pull clears its cursors so that pulling the day
+again (a replay) fetches it afresh.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from connectors.landing_zone import LandingZone, read_landed
+from connectors.shopify.bulk_operations import (BulkOperationGone, order_transactions_query, result_lines,
+                                                start_bulk_query, wait_for)
 from connectors.shopify.client import Page
 from connectors.shopify.extract import CursorStore, StreamCursor, extract_window, stream_key
 
 SOURCE = "shopify"
-TRANSACTION_ORDERS_PER_PAGE = 50
+ORDER_LINES_PER_PAGE = 1000  # bulk file lines (one order and its transactions each) per landed page
 
 
 @dataclass
@@ -45,9 +49,8 @@ def pull_business_day(client, landing: LandingZone, cursors: CursorStore, *, day
     extract_window(client, stream_key("orders", partition), "orders.json",
                    {"status": "any", "updated_at_min": start.isoformat(), "updated_at_max": last_second.isoformat(),
                     "limit": 250}, "orders", cursors, lander("orders"))
-    order_ids = _landed_ids(landing, "orders", partition)
-    log(f"{partition}: {len(order_ids)} orders updated")
-    _pull_transactions(client, landing, cursors, partition, sorted(order_ids), report)
+    log(f"{partition}: {report.records['orders']} orders updated")
+    _pull_transactions(client, landing, cursors, partition, order_transactions_query(start, last_second), report)
 
     extract_window(client, stream_key("payouts", partition), "shopify_payments/payouts.json",
                    {"date_min": partition, "date_max": partition, "limit": 250}, "payouts", cursors, lander("payouts"))
@@ -67,17 +70,39 @@ def _landed_ids(landing: LandingZone, stream: str, partition: str) -> set[int]:
     return {record["id"] for path in landing.files(SOURCE, stream, partition) for record in read_landed(path).records}
 
 
-def _pull_transactions(client, landing, cursors, partition, order_ids, report) -> None:
-    """Shopify lists transactions per order only: fetch them order by order, land them in pages of orders."""
-    key = stream_key("transactions", partition)
-    done = cursors.get(key).pages_done
-    for number, first in enumerate(range(0, len(order_ids), TRANSACTION_ORDERS_PER_PAGE)):
-        if number < done:
+def _pull_transactions(client, landing, cursors, partition, query: str, report) -> None:
+    """The window's orders with their transactions, from one bulk operation, landed in pages of order lines.
+
+    The cursor keeps the operation's id once it has started: a pull that dies while landing its file
+    polls the same operation again and skips the pages landed (Shopify keeps the file for a week)."""
+    key = stream_key("order_transactions", partition)
+    cursor = cursors.get(key)
+    operation = None
+    if cursor.request:
+        try:
+            operation = wait_for(client, cursor.request)
+        except BulkOperationGone:
+            cursor = StreamCursor()  # expired: run it again; pages landed twice dedupe in the raw load
+    if operation is None:
+        cursor = StreamCursor(request=start_bulk_query(client, query))
+        cursors.save(key, cursor)
+        operation = wait_for(client, cursor.request)
+    for number, lines in enumerate(_pages_of(result_lines(operation.url), ORDER_LINES_PER_PAGE)):
+        if number < cursor.pages_done:
             continue  # landed by an earlier attempt that died later on
-        chunk = order_ids[first:first + TRANSACTION_ORDERS_PER_PAGE]
-        records = [txn for order_id in chunk for txn in client.transactions_for_order(order_id)]
-        landing.land(SOURCE, "transactions", partition, records, request_url=f"orders/{{id}}/transactions.json x{len(chunk)}",
+        landing.land(SOURCE, "order_transactions", partition, lines, request_url=f"graphql.json bulk {operation.id}",
                      page=number)
-        cursors.save(key, StreamCursor(request="orders/{id}/transactions.json", pages_done=number + 1))
-        report.records["transactions"] += len(records)
+        cursors.save(key, StreamCursor(request=operation.id, pages_done=number + 1))
+        report.records["transactions"] += sum(len(line.get("transactions") or []) for line in lines)
         report.pages += 1
+
+
+def _pages_of(lines: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    page = []
+    for line in lines:
+        page.append(line)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page

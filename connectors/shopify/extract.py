@@ -20,7 +20,7 @@ load dedupes. If the same key is asked for with other filters, the saved cursor 
 another request and the extraction starts over.
 
 `high_water_mark` is the latest value of the stream's change field seen (orders: updated_at,
-payouts: date, balance transactions and transactions: processed_at), for the next window.
+payouts: date, balance transactions: processed_at), for the next window.
 """
 from __future__ import annotations
 
@@ -44,9 +44,8 @@ except ImportError:  # not POSIX: one process at a time is then the caller's job
 
 log = logging.getLogger(__name__)
 
-STREAMS = ("orders", "transactions", "payouts", "balance_transactions")
-HIGH_WATER_FIELDS = {"orders": "updated_at", "transactions": "processed_at", "payouts": "date",
-                     "balance_transactions": "processed_at"}
+STREAMS = ("orders", "order_transactions", "payouts", "balance_transactions")
+HIGH_WATER_FIELDS = {"orders": "updated_at", "payouts": "date", "balance_transactions": "processed_at"}
 
 
 def stream_key(stream: str, *window: str) -> str:

@@ -1,4 +1,4 @@
-"""Pydantic models of the Shopify Admin REST payloads omnirecon reads.
+"""Pydantic models of the Shopify Admin REST payloads omnirecon reads, and of the GraphQL bulk lines.
 
 Shopify adds fields often, so every model ignores what it does not know (the full payload is
 kept in the landing file, the replay source). Money stays Decimal: Shopify
@@ -6,10 +6,12 @@ sends it mostly as strings ("199.00") but some refund fields as JSON numbers.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 
 class ShopifyModel(BaseModel):
@@ -123,6 +125,49 @@ class Transaction(ShopifyModel):
     processed_at: datetime | None = None
     parent_id: int | None = None
     authorization: str | None = None
+
+
+def _legacy_id(gid) -> int:
+    """gid://shopify/OrderTransaction/123 -> 123: the GraphQL id's number is the REST id."""
+    found = re.fullmatch(r"gid://shopify/[A-Za-z]+/(\d+)", gid) if isinstance(gid, str) else None
+    if found is None:
+        raise ValueError(f"not a Shopify global id: {str(gid)[:80]!r}")
+    return int(found.group(1))
+
+
+GlobalId = Annotated[int, BeforeValidator(_legacy_id)]
+
+
+class ShopMoney(ShopifyModel):
+    amount: Decimal
+    currencyCode: str
+
+
+class MoneyBag(ShopifyModel):
+    shopMoney: ShopMoney
+
+
+class NodeReference(ShopifyModel):
+    id: GlobalId
+
+
+class OrderTransaction(ShopifyModel):
+    """A transaction as the Admin GraphQL API renders it: enums in upper case, money in a bag."""
+    id: GlobalId
+    kind: str
+    status: str
+    gateway: str | None = None
+    amountSet: MoneyBag
+    createdAt: datetime
+    processedAt: datetime | None = None
+    parentTransaction: NodeReference | None = None
+    authorizationCode: str | None = None
+
+
+class BulkOrderTransactions(ShopifyModel):
+    """One line of the order-transactions bulk operation: an order's id and its transactions."""
+    id: GlobalId
+    transactions: list[OrderTransaction] = []
 
 
 class Payout(ShopifyModel):

@@ -107,6 +107,17 @@ def _orders(order: models.Order) -> Rows:
     return rows
 
 
+def _order_transactions(order: models.BulkOrderTransactions) -> Rows:
+    """A bulk line's transactions as the same rows their REST form gives (REST's lower-case kind and status)."""
+    return {"transactions": [{
+        "id": txn.id, "order_id": order.id, "kind": txn.kind.lower(), "status": txn.status.lower(),
+        "gateway": txn.gateway, "amount": _money(txn.amountSet.shopMoney.amount),
+        "currency": txn.amountSet.shopMoney.currencyCode, "created_at": txn.createdAt,
+        "processed_at": txn.processedAt, "parent_id": txn.parentTransaction.id if txn.parentTransaction else None,
+        "authorization": txn.authorizationCode,
+    } for txn in order.transactions]}
+
+
 def _plain(table: str) -> Callable[[BaseModel], Rows]:
     columns = RAW_TABLES[table]
 
@@ -121,6 +132,7 @@ def _plain(table: str) -> Callable[[BaseModel], Rows]:
 STREAMS: dict[str, tuple[type[BaseModel], Callable]] = {
     "orders": (models.Order, _orders),
     "transactions": (models.Transaction, _plain("transactions")),
+    "order_transactions": (models.BulkOrderTransactions, _order_transactions),  # GraphQL bulk lines
     "payouts": (models.Payout, _plain("payouts")),
     "balance_transactions": (models.BalanceTransaction, _plain("balance_transactions")),
 }

@@ -159,17 +159,6 @@ def test_balance_transactions_of_one_payout(api, store):
     assert sorted(_ids(pages)) == sorted(expected) and len(_ids(pages)) == len(expected) == 4
 
 
-def test_transactions_for_an_order(api, store):
-    order_id = store.orders[3]["id"]
-    transactions = _client(api).transactions_for_order(order_id)
-    assert [t["kind"] for t in transactions] == ["authorization", "capture"]
-    assert all(t["order_id"] == order_id for t in transactions)
-
-    with pytest.raises(ShopifyAPIError) as unknown:
-        _client(api).transactions_for_order(1)
-    assert unknown.value.status == 404
-
-
 def test_a_next_link_on_another_host_is_followed_on_the_configured_shop_only(api, store):
     # The token must never be sent to a host other than the shop, whatever a Link header says.
     real_next = next(iter(_client(api).get_pages("orders.json", {"limit": 5}, "orders"))).next_url
@@ -266,7 +255,7 @@ def test_an_unreachable_shop_is_retried_then_reported():
         port = probe.getsockname()[1]
     client = ShopifyAdminClient(f"http://127.0.0.1:{port}", TOKEN, max_retries=2, backoff_seconds=0.001, timeout=2)
     with pytest.raises(ShopifyAPIError) as failed:
-        client.transactions_for_order(1)
+        list(client.get_pages("orders.json", {}, "orders"))
     assert failed.value.status is None and "ConnectionError" in str(failed.value)
     assert TOKEN not in str(failed.value)
 

@@ -16,7 +16,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from connectors.sandbox.shopify_bulk_operations import graphql_transaction
 from connectors.shopify import models
+from connectors.shopify.raw_tables import flatten
 from tests.vendor_fixtures import vendor_fixture
 
 SHOPIFY_FIXTURES = vendor_fixture("shopify")
@@ -173,3 +175,18 @@ def test_unknown_fields_are_accepted_and_ignored():
     assert payout.id == 512467833 and not hasattr(payout, "brand_new_field_2027")
     # The 2026-07 payloads already carry fields the models do not declare.
     assert "admin_graphql_api_id" in _payload(f"{CURRENT}/order.json:test_8 order")
+
+
+def test_each_transaction_read_from_a_bulk_operation_loads_as_its_rest_row():
+    # The fake shop renders a REST transaction the way the Admin GraphQL API does; what the bulk file gives
+    # must load as the very row REST gives, under the global id Shopify itself names (admin_graphql_api_id).
+    transactions = [item for label, kind, item in PAYLOADS if kind == "transaction" and label not in OLD_PAYLOAD_GAPS]
+    named = 0
+    for txn in transactions:
+        node = graphql_transaction(txn)
+        if "admin_graphql_api_id" in txn:
+            assert node["id"] == txn["admin_graphql_api_id"]
+            named += 1
+        line = {"id": f"gid://shopify/Order/{txn['order_id']}", "transactions": [node]}
+        assert flatten("order_transactions", line) == flatten("transactions", txn)
+    assert len(transactions) >= 30 and named >= 30, (len(transactions), named)

@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 
-from connectors.landing_zone import LandingZone, read_landed
+from connectors.landing_zone import LandingZone
 from connectors.raw_load import load_landed_files
 from connectors.sandbox.retailer import start_sandbox
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.shopify import daily_pull
-from connectors.shopify.client import ShopifyAdminClient, ShopifyAPIError
+from connectors.shopify.client import ShopifyAdminClient
 from connectors.shopify.daily_pull import pull_business_day
 from connectors.shopify.raw_tables import RAW_TABLES
 from connectors.shopify.extract import CursorStore
@@ -42,31 +42,31 @@ def test_pulling_every_day_lands_every_record(sandbox, tmp_path):
 
 
 def test_a_pull_that_dies_resumes_where_it_stopped(sandbox, tmp_path, monkeypatch):
-    client = ShopifyAdminClient(sandbox.shopify_api.base_url, sandbox.access_token, max_retries=1,
-                                backoff_seconds=0.01)
+    client = ShopifyAdminClient(sandbox.shopify_api.base_url, sandbox.access_token)
     landing, cursors = LandingZone(tmp_path / "landing"), CursorStore(tmp_path / "cursors.json")
-    monkeypatch.setattr(daily_pull, "TRANSACTION_ORDERS_PER_PAGE", 10)
+    monkeypatch.setattr(daily_pull, "ORDER_LINES_PER_PAGE", 5)
     real_land = landing.land
 
-    def land_then_break(source, stream, partition, records, **kw):
+    def land_then_die(source, stream, partition, records, **kw):
         path = real_land(source, stream, partition, records, **kw)
-        if stream == "transactions" and kw.get("page") == 1:
-            sandbox.shopify_api.fail_next(2, status=503)  # down long enough to exhaust the one retry
+        if stream == "order_transactions" and kw.get("page") == 1:
+            raise KeyboardInterrupt("the process is killed after landing page 1, before its cursor is saved")
         return path
 
-    monkeypatch.setattr(landing, "land", land_then_break)
-    with pytest.raises(ShopifyAPIError):
+    monkeypatch.setattr(landing, "land", land_then_die)
+    with pytest.raises(KeyboardInterrupt):
         pull_business_day(client, landing, cursors, day=DAYS[0], time_zone=CONFIG.time_zone, log=lambda _: None)
-    assert cursors.get("transactions/2026-11-02").pages_done == 2
+    assert cursors.get("order_transactions/2026-11-02").pages_done == 1
 
     monkeypatch.setattr(landing, "land", real_land)
     log_before = len(sandbox.shopify_api.request_log)
     pull_business_day(client, landing, cursors, day=DAYS[0], time_zone=CONFIG.time_zone, log=lambda _: None)
     resumed = sandbox.shopify_api.request_log[log_before:]
     assert not any(r.path.endswith("/orders.json") for r in resumed)  # orders were finished before the crash
-    first_orders = sorted(r["id"] for p in landing.files("shopify", "orders") for r in read_landed(p).records)[:20]
-    refetched = {int(r.path.split("/")[-2]) for r in resumed if r.path.endswith("/transactions.json")}
-    assert not refetched & set(first_orders)  # the two landed pages were not fetched again
+    assert sandbox.shopify_api.bulk_operations.started == 1  # the same operation's file, downloaded again
+    pages = sorted(int(p.name.split("-p")[1][:4]) for p in landing.files("shopify", "order_transactions"))
+    assert pages[:3] == [0, 1, 1] and pages[2:] == list(range(1, len(pages) - 1))  # page 0 not landed again
+    assert len(pages) >= 4
 
     pull_business_day(client, landing, cursors, day=DAYS[1], time_zone=CONFIG.time_zone, log=lambda _: None)
     assert _raw_counts(landing, tmp_path) == sandbox.world.ground_truth["sources"]["shopify"]
