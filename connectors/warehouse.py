@@ -5,9 +5,17 @@ each engine does natively (DuckDB read_csv, PostgreSQL COPY), so no load ever go
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 NULL = r"\N"
+# DuckDB's memory before it spills to disk: the same default as dbt_project/profiles.yml.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
+
+
+def duckdb_settings() -> dict[str, str]:
+    """What every DuckDB connection to the warehouse is opened with (OMNIRECON_DUCKDB_MEMORY_LIMIT: "3GB", "60%")."""
+    return {"memory_limit": os.environ.get("OMNIRECON_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT}
 
 
 def _quoted(columns) -> str:
@@ -38,7 +46,7 @@ class DuckDBWarehouse(_Connection):
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        self.conn = duckdb.connect(self.path)
+        self.conn = duckdb.connect(self.path, config=duckdb_settings())
 
     def execute(self, sql: str, params: tuple | list | None = None) -> None:
         self.conn.execute(sql, params or [])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from connectors.warehouse import duckdb_settings
+
 MATCHES_SQL = """
 with
 providers as (select * from seeds.settlement_providers),
@@ -134,7 +136,7 @@ def compare_with_mart(duckdb_path: str, dbt_model_seconds: dict[str, float]) -> 
     """Run the baseline once on the warehouse (read only), time it, and compare its matches with the mart's."""
     import duckdb
 
-    with duckdb.connect(duckdb_path, read_only=True) as connection:
+    with duckdb.connect(duckdb_path, read_only=True, config=duckdb_settings()) as connection:
         connection.execute("set TimeZone = 'UTC'")
         started = time.perf_counter()
         baseline = connection.execute(MATCHES_SQL).fetchall()

@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from connectors.warehouse import duckdb_settings
 from orchestration import local_paths
 from orchestration.benchmark.matching_baseline import DBT_MATCHING_MODELS, MART_SQL, MATCHES_SQL
 from orchestration.benchmark.memory import Measured, run_measured
@@ -104,7 +105,7 @@ def matching_at_volume(closed_warehouse: Path, orders_per_day: int, days: int, w
     # the same file name every time: dbt's partial parse stays valid from one size to the next
     warehouse = work / "warehouse.duckdb"
     shutil.copyfile(closed_warehouse, warehouse)
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb.connect(str(warehouse), config=duckdb_settings()) as connection:
         closed_orders, = connection.execute("select count(*) from marts.orders").fetchone()
         closed_matches, = connection.execute("select count(*) from marts.settlement_matches").fetchone()
         copies = copies_for(orders_per_day, closed_orders / days)
@@ -112,7 +113,7 @@ def matching_at_volume(closed_warehouse: Path, orders_per_day: int, days: int, w
         rows = repeat_matching_inputs(connection, copies)
         repeat_seconds = time.perf_counter() - started
     dbt_seconds, dbt_process = _run_matching_models(warehouse, work, env)
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb.connect(str(warehouse), config=duckdb_settings()) as connection:
         baseline_seconds, differences = _baseline(connection)
         matches, = connection.execute("select count(*) from marts.settlement_matches").fetchone()
     warehouse.unlink()
