@@ -319,9 +319,11 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
         before = bounds.get("CreatedBefore") or bounds.get("LastUpdatedBefore")
         if before is not None and before < after:
             raise ApiError(400, "InvalidInput", "The Before date must be after the After date.")
-        matching = sorted((o for o in self.sandbox.orders if o["MarketplaceId"] in marketplaces
-                           and after <= _stamp(o[field]) and (before is None or _stamp(o[field]) <= before)),
-                          key=lambda o: (_stamp(o[field]), o["AmazonOrderId"]))
+        matching = self.listing(
+            ("getOrders", json.dumps(filters, sort_keys=True)), self.sandbox.orders,
+            lambda: sorted((o for o in self.sandbox.orders if o["MarketplaceId"] in marketplaces
+                            and after <= _stamp(o[field]) and (before is None or _stamp(o[field]) <= before)),
+                           key=lambda o: (_stamp(o[field]), o["AmazonOrderId"])))
         page = matching[offset:offset + size]
         payload: dict[str, Any] = {"Orders": page}
         if offset + size < len(matching):
@@ -331,7 +333,9 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
         return payload
 
     def _order(self, order_id: str) -> dict:
-        order = next((o for o in self.sandbox.orders if o["AmazonOrderId"] == order_id), None)
+        by_id = self.listing("orders by id", self.sandbox.orders,
+                             lambda: {o["AmazonOrderId"]: o for o in self.sandbox.orders})
+        order = by_id.get(order_id)
         if order is None:
             raise ApiError(404, "NotFound", f"Invalid AmazonOrderId: {order_id}")
         return order

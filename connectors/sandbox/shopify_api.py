@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import math
 import threading
@@ -204,13 +205,18 @@ def _anchor_key(anchor: list, sample: tuple) -> tuple:
     return tuple(converted)
 
 
-def _page(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, str], limit: int,
-          page_info: dict | None) -> tuple[list[dict], dict | None, dict | None]:
-    """One page of `resource`, plus the page_info payloads of the next and previous pages."""
+def _served(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, str]) -> tuple[list[dict], list]:
+    """The records a list request matches in served order, and their sort keys."""
     filters = resource.parse_filters(raw_filters)
     ordered = sorted((r for r in resource.records(store) if resource.matches(r, filters)),
                      key=resource.sort_key, reverse=resource.descending)
-    keys = [resource.sort_key(r) for r in ordered]
+    return ordered, [resource.sort_key(r) for r in ordered]
+
+
+def _page(resource: ListResource, served: tuple[list[dict], list], raw_filters: dict[str, str], limit: int,
+          page_info: dict | None) -> tuple[list[dict], dict | None, dict | None]:
+    """One page of `resource` (`served`: _served's answer), plus the page_info payloads of the next and previous pages."""
+    ordered, keys = served
 
     def after(i: int, anchor: tuple) -> bool:  # does position i come after the anchor in served order?
         return keys[i] < anchor if resource.descending else keys[i] > anchor
@@ -223,7 +229,8 @@ def _page(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, st
         except (TypeError, ValueError):
             raise ApiError(400, {"page_info": "Invalid value."}) from None
         if page_info["direction"] == "next":
-            start = next((i for i in range(len(ordered)) if after(i, anchor)), len(ordered))
+            # the first position after the anchor: `after` is False up to it and True from it on
+            start = bisect.bisect_left(range(len(ordered)), True, key=lambda i: after(i, anchor))
             end = min(start + limit, len(ordered))
         else:
             # Records before the anchor form a prefix of the served order.
@@ -468,7 +475,9 @@ class FakeShopifyAdminAPI(FakeVendorAPI):
             raw_filters = page_info["filters"]
         else:
             raw_filters = {k: v for k, v in query.items() if k in resource.filter_params}
-        records, next_info, previous_info = _page(resource, self.store, raw_filters, limit, page_info)
+        served = self.listing((resource.name, json.dumps(raw_filters, sort_keys=True)), resource.records(self.store),
+                              lambda: _served(resource, self.store, raw_filters))
+        records, next_info, previous_info = _page(resource, served, raw_filters, limit, page_info)
         links = []
         # Shopify lists previous before next.
         for rel, info in (("previous", previous_info), ("next", next_info)):

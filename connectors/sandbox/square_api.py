@@ -264,10 +264,12 @@ class FakeSquareAPI(FakeVendorAPI):
         if states:
             checks.append(lambda o: o.get("state") in states)
         key = sort_field.lower()
-        matching = sorted((o for o in self.sandbox.orders if all(check(o) for check in checks)),
-                          key=lambda o: (datetime.fromisoformat(o.get(key) or o["created_at"]), o["id"]),
-                          reverse=descending)
         request = {k: v for k, v in body.items() if k not in ("cursor", "limit")}
+        matching = self.listing(
+            ("orders/search", self._fingerprint(request)), self.sandbox.orders,
+            lambda: sorted((o for o in self.sandbox.orders if all(check(o) for check in checks)),
+                           key=lambda o: (datetime.fromisoformat(o.get(key) or o["created_at"]), o["id"]),
+                           reverse=descending))
         page, cursor = self._page(matching, request, body.get("cursor"), limit)
         if body.get("return_entries"):
             answer: dict = {"order_entries": [{"order_id": o["id"], "location_id": o["location_id"],
@@ -299,9 +301,11 @@ class FakeSquareAPI(FakeVendorAPI):
                 return False
             return all(record.get(name) == value for name, value in equals.items())
 
-        matching = sorted((r for r in records if wanted(r)),
-                          key=lambda r: (datetime.fromisoformat(r["created_at"]), r["id"]), reverse=descending)
         request = {k: v for k, v in query.items() if k not in ("cursor", "limit")}
+        matching = self.listing(
+            (path, self._fingerprint(request)), records,
+            lambda: sorted((r for r in records if wanted(r)),
+                           key=lambda r: (datetime.fromisoformat(r["created_at"]), r["id"]), reverse=descending))
         page, cursor = self._page(matching, request, query.get("cursor"), limit)
         key = "payments" if path == "/v2/payments" else "refunds"
         answer: dict = {key: page} if page else {}

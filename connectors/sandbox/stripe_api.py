@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -229,7 +231,8 @@ class FakeStripeAPI(FakeVendorAPI):
             raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
         resource = self._resources[parts[1]]
         if len(parts) == 3:
-            found = next((r for r in resource.records(self.store) if r["id"] == parts[2]), None)
+            records = resource.records(self.store)
+            found = self.listing((resource.name, "by id"), records, lambda: {r["id"]: r for r in records}).get(parts[2])
             if found is None:
                 raise StripeError(404, f"No such {resource.object}: '{parts[2]}'", code="resource_missing", param="id")
             return 200, found
@@ -273,24 +276,28 @@ class FakeStripeAPI(FakeVendorAPI):
             raise StripeError(400, "You may only specify one of these parameters: ending_before, starting_after.",
                               param="starting_after")
         checks = [check for parse in resource.filters if (check := parse(query)) is not None]
-        everything = sorted(resource.records(self.store), key=lambda r: (r.get("created", 0), r["id"]), reverse=True)
-        matching = [r for r in everything if all(check(r) for check in checks)]
+        records = resource.records(self.store)
+
+        def key(r: dict) -> tuple:
+            return r.get("created", 0), r["id"]
+        filters = json.dumps({k: v for k, v in query.items() if k not in ("limit", "starting_after", "ending_before")},
+                             sort_keys=True)
+        # newest first, as Stripe lists
+        matching = self.listing((resource.name, filters), records, lambda: sorted(
+            (r for r in records if all(check(r) for check in checks)), key=key, reverse=True))
         if "starting_after" in query or "ending_before" in query:
             param = "starting_after" if "starting_after" in query else "ending_before"
             cursor = query[param]
-            position = next((i for i, r in enumerate(everything) if r["id"] == cursor), None)
-            if position is None:
+            found = self.listing((resource.name, "by id"), records, lambda: {r["id"]: r for r in records}).get(cursor)
+            if found is None:
                 raise StripeError(400, f"No such {resource.object}: '{cursor}'", code="resource_missing", param=param)
-            anchor = (everything[position].get("created", 0), cursor)
-
-            def key(r: dict) -> tuple:
-                return r.get("created", 0), r["id"]
-            if param == "starting_after":
-                window = [r for r in matching if key(r) < anchor]
-                data, has_more = window[:limit], len(window) > limit
-            else:
-                window = [r for r in matching if key(r) > anchor]
-                data, has_more = window[-limit:], len(window) > limit
+            anchor = key(found)
+            if param == "starting_after":  # the older ones: a suffix of `matching`
+                start = bisect.bisect_left(range(len(matching)), True, key=lambda i: key(matching[i]) < anchor)
+                data, has_more = matching[start:start + limit], len(matching) - start > limit
+            else:  # the newer ones: a prefix
+                end = bisect.bisect_left(range(len(matching)), True, key=lambda i: key(matching[i]) <= anchor)
+                data, has_more = matching[max(0, end - limit):end], end > limit
         else:
             data, has_more = matching[:limit], len(matching) > limit
         return {"object": "list", "data": data, "has_more": has_more, "url": f"/v1/{resource.name}"}

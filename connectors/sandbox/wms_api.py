@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -166,12 +167,15 @@ class FakeWmsAPI(FakeVendorAPI):
         low = _instant("occurred_at_min", query["occurred_at_min"]) if "occurred_at_min" in query else None
         high = _instant("occurred_at_max", query["occurred_at_max"]) if "occurred_at_max" in query else None
 
-        def wanted(event: dict) -> bool:
+        def in_window(event: dict) -> bool:
             at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).astimezone(timezone.utc)
-            return event["sequence"] > after and (low is None or at >= low) and (high is None or at < high)
+            return (low is None or at >= low) and (high is None or at < high)
 
-        matching = [event for event in self.sandbox.events if wanted(event)]
-        page, has_more = matching[:limit], len(matching) > limit
+        events = self.sandbox.events
+        window = self.listing(("movements", low, high), events, lambda: [e for e in events if in_window(e)])
+        # the feed is in sequence order: the cursor's place by bisection
+        start = bisect.bisect_right(window, after, key=lambda event: event["sequence"])
+        page, has_more = window[start:start + limit], len(window) > start + limit
         return {"events": page, "has_more": has_more,
                 "next_cursor": encode_cursor(page[-1]["sequence"]) if has_more else None}
 
