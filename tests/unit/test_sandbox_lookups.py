@@ -85,3 +85,25 @@ def test_an_unrecorded_sale_finds_an_amount_no_sale_comes_near_even_when_sales_c
     assert row.role == "unrecorded_sale"
     assert row.gross > max(p.amount for p in world.card_payments) + AMOUNT_TOLERANCE
     assert not simulation.captures_near.near(row.gross, beside.at)
+
+
+def test_a_fake_api_keeps_a_listing_until_its_records_change():
+    from connectors.sandbox.loopback import FakeVendorAPI
+
+    api = FakeVendorAPI()
+    try:
+        orders, refunds = [{"id": 1}, {"id": 2}], [{"id": 1}]
+        selections = []
+
+        def select(records):
+            selections.append(len(records))
+            return [r["id"] for r in records]
+        assert api.listing("all", orders, lambda: select(orders)) == [1, 2]
+        assert api.listing("all", orders, lambda: select(orders)) == [1, 2] and selections == [2]  # kept
+        assert api.listing("all", refunds, lambda: select(refunds)) == [1]  # another list: its own listing
+        orders.append({"id": 3})
+        assert api.listing("all", orders, lambda: select(orders)) == [1, 2, 3]  # an appended record is seen
+        assert api.listing("other filters", orders, lambda: select(orders)) == [1, 2, 3]
+        assert selections == [2, 1, 3, 3]
+    finally:
+        api.stop()
