@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 from orchestration.benchmark.report import write_json
-from orchestration.benchmark.run import (_bench_env, _child, _fresh_home, _remove_dbt_artifacts, _start_sandbox,
-                                         _stop_sandbox, _verify, bench_config)
+from orchestration.benchmark.processes import (bench_env, fresh_home, remove_dbt_artifacts, run_child, start_sandbox,
+                                               stop_sandbox, verify_with_sandbox)
+from orchestration.benchmark.run import bench_config
 from orchestration.operations import Progress
 
 MEASURED = ("pull", "close", "cycle")
@@ -40,27 +41,27 @@ def measure_on_history(orders_per_day: int, history_days: int, seed: int, home: 
     config = bench_config(orders_per_day, history_days + 1, seed)
     days = sandbox_days(config)
     history, new_day = days[:-1], days[-1]
-    _fresh_home(home)
-    env = _bench_env(home)
+    fresh_home(home)
+    env = bench_env(home)
     started = time.monotonic()
-    sandbox, ready = _start_sandbox(config, home, env)
+    sandbox, ready = start_sandbox(config, home, env)
     try:
         env.update(ready["env"])
-        _child("ingest", history, home, env, name="history-ingest")
-        _child("close", [history[0], history[-1]], home, env, name="history-close")
+        run_child("ingest", history, home, env, name="history-ingest")
+        run_child("close", [history[0], history[-1]], home, env, name="history-close")
         progress.advance(f"{history_days} days of history loaded and closed ({time.monotonic() - started:.0f}s)")
         measured = {}
         for action, action_days in (("pull", [new_day]), ("close", [new_day]), ("cycle", [])):
-            child, result = _child(action, action_days, home, env)
+            child, result = run_child(action, action_days, home, env)
             measured[action] = {"seconds": round(_run_seconds(result), 3), "cpu_seconds": round(child.cpu_seconds, 3),
                                 "peak_rss_mb": round(child.peak_tree_kb() / 1024, 1),
                                 "runs": [run["label"] for run in result["runs"]]}
         progress.advance(f"on {history_days} days: " + ", ".join(f"{a} {m['seconds']:.1f}s"
                                                                   for a, m in measured.items()))
-        verified = _verify(sandbox)
+        verified = verify_with_sandbox(sandbox)
     finally:
-        _stop_sandbox(sandbox)
-        _remove_dbt_artifacts(home)
+        stop_sandbox(sandbox)
+        remove_dbt_artifacts(home)
     return {"history_days": history_days, "history": [history[0], history[-1]], "new_day": new_day,
             "measured": measured, "truth_equal": not verified["differences"],
             "truth_differences": verified["differences"], "seconds_in_all": round(time.monotonic() - started, 1)}

@@ -2,14 +2,10 @@
 measure each stage, check the result against the sandbox's truth, and write the report."""
 from __future__ import annotations
 
-import json
 import os
 import platform
-import shutil
-import subprocess
-import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,14 +14,13 @@ from orchestration import local_paths
 from orchestration.benchmark import close_stages
 from orchestration.benchmark.matching_baseline import compare_with_mart
 from orchestration.benchmark.matching_volume import matching_at_volume
-from orchestration.benchmark.memory import Measured, TreeSampler, run_measured
+from orchestration.benchmark.memory import Measured, TreeSampler
+from orchestration.benchmark.processes import (bench_env, fresh_home, remove_dbt_artifacts, run_child, start_sandbox,
+                                               stop_sandbox, verify_with_sandbox)
 from orchestration.benchmark.report import STAGES, render, stage, write_json
 from orchestration.operations import Progress
 
 BENCH_ROOT = local_paths.REPO_ROOT / ".omnirecon" / "bench"  # never the user's own home or warehouse
-# Variables of the user's own setup that must not leak into the bench's throwaway home.
-NOT_INHERITED = ("OMNIRECON_", "DAGSTER_HOME", "SHOPIFY_", "STRIPE_", "AMAZON_", "SQUARE_", "WMS_", "ERP_",
-                 "MARKETPLACE_", "ADYEN_")
 
 
 def bench_config(orders_per_day: int, days: int, seed: int, start_date: date | None = None) -> SandboxConfig:
@@ -43,60 +38,6 @@ def bench_config(orders_per_day: int, days: int, seed: int, start_date: date | N
 
 def default_json_path() -> Path:
     return BENCH_ROOT / f"bench-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
-
-
-def _bench_env(home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(NOT_INHERITED)}
-    env.update(OMNIRECON_HOME=str(home), OMNIRECON_DUCKDB_PATH=str(home / "warehouse.duckdb"),
-               DAGSTER_HOME=str(home / "dagster_home"), OMNIRECON_TARGET="duckdb",
-               # the sandbox's days are in the past: the raw data's freshness expectation would hold them all
-               OMNIRECON_DQ_MAX_AGE_DAYS="100000")
-    return env
-
-
-def _fresh_home(home: Path) -> None:
-    from orchestration.demo import DAGSTER_YAML
-
-    shutil.rmtree(home, ignore_errors=True)
-    (home / "dagster_home").mkdir(parents=True)
-    (home / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML)
-
-
-def _remove_dbt_artifacts(home: Path) -> int:
-    """dagster-dbt leaves each dbt invocation's artifacts (tens of MB) in dbt_project/target/<asset>-<run id>-...:
-    remove those of the runs in the bench home's instance (a failed run's too), no one else's."""
-    from dagster import DagsterInstance
-
-    with DagsterInstance.from_config(str(home / "dagster_home")) as instance:
-        run_ids = [run.run_id for run in instance.get_runs()]
-    removed = 0
-    for run_id in run_ids:
-        for folder in (local_paths.DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*"):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def _stop_sandbox(sandbox: subprocess.Popen) -> None:
-    if sandbox.poll() is None:
-        sandbox.stdin.close()  # not `verify`: it stops serving and ends
-        try:
-            sandbox.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
-            sandbox.wait()
-
-
-def _child(action: str, days: list[str], home: Path, env: dict[str, str], name: str | None = None
-           ) -> tuple[Measured, dict]:
-    """One pipeline_process action in a child process; its result and log are <name>.json and <name>.log."""
-    name = name or action
-    out, log = home / f"{name}.json", home / f"{name}.log"
-    command = [sys.executable, "-m", "orchestration.benchmark.pipeline_process", action, *days, "--out", str(out)]
-    measured = run_measured(command, env, str(local_paths.REPO_ROOT), log)
-    if measured.returncode != 0:
-        raise RuntimeError(f"the {name} failed (exit {measured.returncode}): see {log}")
-    return measured, json.loads(out.read_text())
 
 
 def _steps(runs: list[dict]):
@@ -177,28 +118,6 @@ def _machine() -> dict:
             "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
 
 
-def _start_sandbox(config: SandboxConfig, home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, dict]:
-    fields = {**asdict(config), "start_date": config.start_date.isoformat()}
-    command = [sys.executable, "-m", "orchestration.benchmark.sandbox_process", "--config", json.dumps(fields),
-               "--folder", str(home / "sandbox")]
-    with open(home / "sandbox.log", "w") as log:
-        process = subprocess.Popen(command, env=env, cwd=local_paths.REPO_ROOT, stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=log, text=True)
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        raise RuntimeError(f"the sandbox did not start (exit {process.returncode}): see {home / 'sandbox.log'}")
-    return process, json.loads(line)
-
-
-def _verify(sandbox: subprocess.Popen) -> dict:
-    sandbox.stdin.write("verify\n")
-    sandbox.stdin.flush()
-    answer = json.loads(sandbox.stdout.readline())
-    sandbox.wait()
-    return answer
-
-
 def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Progress | None = None,
               matching_at: tuple[int, ...] = ()) -> dict:
     """The whole pipeline measured; then, for each size in `matching_at` (orders a day), the matching models
@@ -207,29 +126,29 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
 
     progress = progress or Progress(5 + len(matching_at))
     days = sandbox_days(config)
-    _fresh_home(home)
-    env = _bench_env(home)
+    fresh_home(home)
+    env = bench_env(home)
     duckdb_path = env["OMNIRECON_DUCKDB_PATH"]
     machine = _machine()
     started = time.monotonic()
     whole = TreeSampler(os.getpid()).start()
-    sandbox, ready = _start_sandbox(config, home, env)
+    sandbox, ready = start_sandbox(config, home, env)
     try:
         progress.advance(f"sandbox generated ({ready['generate']['seconds']:.1f}s), webhooks delivered "
                          f"({ready['webhooks']['seconds']:.1f}s)")
         env.update(ready["env"])
-        ingest, ingested = _child("ingest", days, home, env)
+        ingest, ingested = run_child("ingest", days, home, env)
         progress.advance(f"ingest: {len(ingested['runs'])} runs ({ingest.seconds:.1f}s)")
-        close, closed = _child("close", days, home, env)
+        close, closed = run_child("close", days, home, env)
         progress.advance(f"close: reconciliation_build {days[0]}..{days[-1]} ({close.seconds:.1f}s)")
-        verified = _verify(sandbox)
+        verified = verify_with_sandbox(sandbox)
         progress.advance("compared with the sandbox's ground truth")
         dbt_stages, overheads, model_seconds = close_split(close, closed, duckdb_path)
         baseline = compare_with_mart(duckdb_path, model_seconds)
         progress.advance(f"matching baseline ({baseline['baseline_seconds']:.3f}s)")
     finally:
-        _stop_sandbox(sandbox)
-        _remove_dbt_artifacts(home)
+        stop_sandbox(sandbox)
+        remove_dbt_artifacts(home)
         samples = whole.stop()
     seconds, load_at_end = time.monotonic() - started, os.getloadavg()
     at_volume = []  # after the pipeline's figures: its time and memory are not the pipeline's

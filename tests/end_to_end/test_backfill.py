@@ -32,6 +32,7 @@ from connectors.sandbox.retailer import start_sandbox
 from connectors.sandbox.simulator import SandboxConfig
 from connectors.warehouse import connect
 from orchestration import cli
+from orchestration.benchmark.processes import remove_dbt_artifacts
 
 # A small retailer over a fixed past fortnight, without malformed file rows: quarantine is tested elsewhere
 # (tests/dbt/test_amazon_incomplete_settlement.py, tests/integration/test_raw_load.py), and this test is long
@@ -135,26 +136,13 @@ def _close_runs(home: Path) -> tuple[list, set[str]]:
         return runs, set(instance.get_materialized_partitions(CLOSED))
 
 
-def _remove_dbt_artifacts(*homes: Path) -> int:
-    """dagster-dbt leaves each dbt build's artifacts (about 40 MB: logs, manifest, compiled SQL) in
-    dbt_project/target/<asset>-<run id>-...: remove those of this test's runs, no other test's."""
-    removed = 0
-    for home in homes:
-        if not (home / "dagster_home" / "dagster.yaml").exists():
-            continue
-        with DagsterInstance.from_config(str(home / "dagster_home")) as instance:
-            for run in instance.get_runs():
-                for artifacts in (REPO_ROOT / "dbt_project" / "target").glob(f"*-{run.run_id[:7]}-*"):
-                    shutil.rmtree(artifacts, ignore_errors=True)
-                    removed += 1
-    return removed
-
-
 @pytest.fixture
 def homes(tmp_path):
     daily, backfill = tmp_path / "daily", tmp_path / "backfill"
     yield daily, backfill
-    _remove_dbt_artifacts(daily, backfill)
+    for home in (daily, backfill):  # dagster-dbt's artifacts of this test's runs (40 MB a build), no one else's
+        if (home / "dagster_home" / "dagster.yaml").exists():
+            remove_dbt_artifacts(home)
 
 
 def _backfill_in_a_process(home: Path, sandbox_env: dict[str, str], log: Path) -> subprocess.Popen:
