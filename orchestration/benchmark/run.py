@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -95,7 +96,9 @@ def close_split(measured: Measured, result: dict, duckdb_path: str) -> tuple[dic
                  "close_cpu_seconds": round(measured.cpu_seconds, 3),
                  "close_peak_rss_mb": round(measured.peak_tree_kb() / 1024, 1),
                  "close_max_rss_single_process_mb": round(measured.max_rss_kb / 1024, 1),
-                 "dbt_nodes": len(nodes), "dbt_failed_nodes": [n["unique_id"] for n in nodes
+                 "dbt_nodes": len(nodes),
+                 "dbt_nodes_by_type": dict(Counter(n["unique_id"].split(".")[0] for n in nodes)),
+                 "dbt_failed_nodes": [n["unique_id"] for n in nodes
                                                                if n["status"] not in ("success", "pass", "warn")]}
     model_seconds = {n["name"]: n["seconds"] for n in nodes if n["unique_id"].startswith("model.")}
     return stages, overheads, model_seconds
