@@ -122,8 +122,8 @@ from mm left join gl on mm.grp = gl.grp left join gc on mm.grp = gc.grp
 
 MART_SQL = "select provider, settlement_line_id, counterpart_id, match_rule, variance from marts.settlement_matches"
 
-# The dbt models whose work the baseline does: the counterparts (a view: their work runs inside the passes'
-# build), the passes (a table of every outcome, which reconciliation_exceptions reads too) and the matches.
+# The dbt models whose work the baseline does: the counterparts, the passes (every outcome, which
+# reconciliation_exceptions reads too) and the matches.
 DBT_MATCHING_MODELS = ("int_finance__settlement_counterparts", "int_finance__settlement_match_passes",
                        "settlement_matches")
 
