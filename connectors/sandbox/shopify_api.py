@@ -215,7 +215,8 @@ def _served(resource: ListResource, store: ShopifyStore, raw_filters: dict[str, 
 
 def _page(resource: ListResource, served: tuple[list[dict], list], raw_filters: dict[str, str], limit: int,
           page_info: dict | None) -> tuple[list[dict], dict | None, dict | None]:
-    """One page of `resource` (`served`: _served's answer), plus the page_info payloads of the next and previous pages."""
+    """One page of `resource` (`served`: what _served answered), and the page_info payloads of the next and
+    previous pages."""
     ordered, keys = served
 
     def after(i: int, anchor: tuple) -> bool:  # does position i come after the anchor in served order?

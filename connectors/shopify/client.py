@@ -177,7 +177,8 @@ class ShopifyAdminClient:
         try:
             return response.json()
         except ValueError:
-            raise ShopifyAPIError(f"Shopify answered {response.request.method} {self._path(url)} with a body that is not JSON",
+            raise ShopifyAPIError(f"Shopify answered {response.request.method} {self._path(url)} with a body that "
+                                  "is not JSON",
                                   status=response.status_code, path=self._path(url),
                                   body=self._excerpt(response.text)) from None
 

@@ -49,7 +49,7 @@ def pull_business_day(client, landing: LandingZone, cursors: CursorStore, *, day
     extract_window(client, stream_key("orders", partition), "orders.json",
                    {"status": "any", "updated_at_min": start.isoformat(), "updated_at_max": last_second.isoformat(),
                     "limit": 250}, "orders", cursors, lander("orders"))
-    log(f"{partition}: {report.records['orders']} orders updated")
+    log(f"{partition}: {report.records['orders']} updated orders landed")
     _pull_transactions(client, landing, cursors, partition, order_transactions_query(start, last_second), report)
 
     extract_window(client, stream_key("payouts", partition), "shopify_payments/payouts.json",

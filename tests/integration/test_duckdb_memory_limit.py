@@ -37,8 +37,9 @@ def test_the_loaders_connection_takes_the_limit(tmp_path, monkeypatch, configure
 def test_dbt_connects_with_the_limit(tmp_path):
     dbt = Path(sys.executable).with_name("dbt")
     shown = subprocess.run(
-        [str(dbt) if dbt.exists() else "dbt", "show", "--inline", "select current_setting('memory_limit') as memory_limit",
-         "--output", "json", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        [str(dbt) if dbt.exists() else "dbt", "show", "--output", "json",
+         "--inline", "select current_setting('memory_limit') as memory_limit", "--quiet",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target", "duckdb", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         env={**os.environ, "OMNIRECON_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
              "OMNIRECON_DUCKDB_MEMORY_LIMIT": "1GB"},
