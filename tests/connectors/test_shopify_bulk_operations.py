@@ -11,11 +11,14 @@ from datetime import datetime
 import pytest
 import requests
 
+from connectors.landing_zone import LandingZone
+from connectors.raw_load import load_landed_files
 from connectors.sandbox.shopify_api import FakeShopifyAdminAPI
 from connectors.shopify.bulk_operations import (BulkOperationGone, order_transactions_query, result_lines,
                                                 start_bulk_query, wait_for)
 from connectors.shopify.client import ShopifyAPIError
 from connectors.shopify.raw_tables import flatten
+from connectors.warehouse import connect
 from tests.connectors.test_shopify_client import TOKEN, _client, _store
 
 WINDOW = (datetime.fromisoformat("2026-11-02T09:00:00-05:00"), datetime.fromisoformat("2026-11-02T10:59:59-05:00"))
@@ -101,7 +104,15 @@ def test_graphql_requests_are_retried_through_an_outage(api):
     assert operation.status == "COMPLETED" and api.bulk_operations.started == 1
 
 
-def test_a_line_without_a_shopify_global_id_fails_validation():
-    from pydantic import ValidationError
-    with pytest.raises(ValidationError, match="not a Shopify global id"):
-        flatten("order_transactions", {"id": 5_200_000_001, "transactions": []})
+def test_a_bad_bulk_line_is_quarantined_with_its_reason_and_the_rest_loads(api, store, tmp_path):
+    lines = list(result_lines(_run(api, order_transactions_query(*WINDOW)).url))
+    bad = {"id": 5_200_000_001, "transactions": []}  # a REST id where GraphQL sends a gid
+    landed = LandingZone(tmp_path / "landing").land("shopify", "order_transactions", "2026-11-02", [bad, *lines])
+    with connect(str(tmp_path / "warehouse.duckdb")) as warehouse:
+        report = load_landed_files(warehouse, [landed])
+        quarantined = warehouse.fetchall("select stream, record_id, reason from raw_shopify._quarantine")
+        loaded, = warehouse.fetchall("select count(*) from raw_shopify.transactions")[0]
+    assert report.quarantined == 1 and len(quarantined) == 1
+    stream, record_id, reason = quarantined[0]
+    assert (stream, record_id) == ("order_transactions", "5200000001") and "not a Shopify global id" in reason
+    assert loaded == sum(len(line["transactions"]) for line in lines) == 32
