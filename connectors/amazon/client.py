@@ -2,11 +2,10 @@
 
     client = SellingPartnerClient(client_id, client_secret, refresh_token)   # Amazon NA production
     client = SellingPartnerClient(..., base_url=fake.base_url, token_url=fake.base_url + "/auth/o2/token")
-    for page in client.orders_pages(last_updated_after=..., last_updated_before=...):
-        page.records       # the Orders of `payload`, exactly as Amazon sent them
-        page.next_token    # payload.NextToken, or None on the last page
-    client.resume_orders(saved_next_token)                 # carry on from a saved NextToken
-    client.order_items("902-3159896-1390916")              # every OrderItemsList payload (one per page)
+    for page in client.search_orders_pages(last_updated_after=..., last_updated_before=...):
+        page.records       # the `orders` of searchOrders (Orders API 2026-01-01), each with its orderItems
+        page.next_token    # pagination.nextToken, or None on the last page
+    client.search_orders_pages(..., pagination_token=saved)  # carry on from a saved token, same bounds
     client.reports(report_types=[SETTLEMENT_REPORT_TYPE], created_since=..., created_until=...)
     client.get_report(report_id); client.get_report_document(document_id)
     client.download_report_document(document)             # bytes, gunzipped when compressionAlgorithm=GZIP
@@ -38,6 +37,9 @@ US_MARKETPLACE_ID = "ATVPDKIKX0DER"  # Amazon.com
 TOKEN_HEADER = "x-amz-access-token"
 BODY_EXCERPT_CHARS = 300
 MAX_ORDERS_PER_PAGE = 100
+ORDERS_PATH = "/orders/2026-01-01/orders"
+# What an order needs beyond its items (always included): statuses, amounts, the buyer's relay address, the region.
+INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT")
 MAX_REPORTS_PER_PAGE = 100
 
 
@@ -80,55 +82,29 @@ class SellingPartnerClient:
     def __repr__(self) -> str:
         return f"SellingPartnerClient({self.base_url!r}, marketplace_id={self.marketplace_id!r})"
 
-    # ---- Orders v0 ------------------------------------------------------------------------
-    def orders_pages(self, *, last_updated_after: datetime, last_updated_before: datetime | None = None,
-                     max_per_page: int = MAX_ORDERS_PER_PAGE) -> Iterator[Page]:
-        """Every page of getOrders for orders last updated in [after, before] (both inclusive at Amazon)."""
-        params = {"MarketplaceIds": self.marketplace_id, "LastUpdatedAfter": iso_utc(last_updated_after),
-                  "MaxResultsPerPage": min(max_per_page, MAX_ORDERS_PER_PAGE)}
+    # ---- Orders 2026-01-01 ----------------------------------------------------------------
+    def search_orders_pages(self, *, last_updated_after: datetime, last_updated_before: datetime | None = None,
+                            included_data: tuple[str, ...] = INCLUDED_DATA, pagination_token: str | None = None,
+                            max_per_page: int = MAX_ORDERS_PER_PAGE) -> Iterator[Page]:
+        """Every page of searchOrders for orders last updated in [after, before] (both inclusive at Amazon),
+        each order with its items. From a saved token, pass the same bounds: Amazon wants every filter
+        repeated beside paginationToken."""
+        params = {"marketplaceIds": self.marketplace_id, "lastUpdatedAfter": iso_utc(last_updated_after),
+                  "maxResultsPerPage": min(max_per_page, MAX_ORDERS_PER_PAGE), "includedData": ",".join(included_data)}
         if last_updated_before is not None:
-            params["LastUpdatedBefore"] = iso_utc(last_updated_before)
-        return self._order_pages(params)
-
-    def resume_orders(self, next_token: str) -> Iterator[Page]:
-        """The getOrders pages from a saved NextToken on (the token carries the original filters)."""
-        return self._order_pages({"MarketplaceIds": self.marketplace_id, "NextToken": next_token})
-
-    def _order_pages(self, params: dict) -> Iterator[Page]:
+            params["lastUpdatedBefore"] = iso_utc(last_updated_before)
+        token = pagination_token
         while True:
-            url, payload = self._payload("/orders/v0/orders", params)
-            orders = payload.get("Orders")
-            if not isinstance(orders, list):
-                raise SellingPartnerAPIError("getOrders answered without a payload.Orders list", status=200,
-                                             path=path_of(url))
-            next_token = payload.get("NextToken") or None
-            yield Page(orders, url, next_token)
-            if not next_token:
+            response = self._get(ORDERS_PATH, {**params, "paginationToken": token} if token else params)
+            body = self._json(response)
+            if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
+                raise SellingPartnerAPIError("searchOrders answered without an orders list",
+                                             status=response.status_code, path=path_of(response.url),
+                                             body=self._excerpt(response.text))
+            token = (body.get("pagination") or {}).get("nextToken") or None
+            yield Page(body["orders"], response.url, token)
+            if not token:
                 return
-            params = {"MarketplaceIds": self.marketplace_id, "NextToken": next_token}
-
-    def order_items(self, amazon_order_id: str) -> list[dict]:
-        """Every getOrderItems payload of one order ({AmazonOrderId, OrderItems, NextToken}), page by page."""
-        path = f"/orders/v0/orders/{quote(amazon_order_id, safe='')}/orderItems"
-        pages, params = [], {}
-        while True:
-            url, payload = self._payload(path, params)
-            if not isinstance(payload.get("OrderItems"), list):
-                raise SellingPartnerAPIError("getOrderItems answered without a payload.OrderItems list",
-                                             status=200, path=path_of(url))
-            pages.append(payload)
-            if not payload.get("NextToken"):
-                return pages
-            params = {"NextToken": payload["NextToken"]}
-
-    def _payload(self, path: str, params: dict) -> tuple[str, dict]:
-        response = self._get(path, params)
-        body = self._json(response)
-        payload = body.get("payload") if isinstance(body, dict) else None
-        if not isinstance(payload, dict):
-            raise SellingPartnerAPIError(f"SP-API answered GET {path} without a payload object",
-                                         status=response.status_code, path=path, body=self._excerpt(response.text))
-        return response.url, payload
 
     # ---- Reports 2021-06-30 ---------------------------------------------------------------
     def reports_pages(self, *, report_types: list[str] | tuple[str, ...] = (SETTLEMENT_REPORT_TYPE,),

@@ -2,16 +2,16 @@
 
 A business day is a calendar day in the marketplace's time zone (America/New_York for
 Amazon.com). It covers:
-- "orders": the orders last updated that day (getOrders LastUpdatedAfter/LastUpdatedBefore, both
-  inclusive at Amazon, so the window ends one second before the next day starts);
-- "order_items": the items of those orders (Amazon serves them per order): one record per
-  getOrderItems payload, landed in pages of ITEM_ORDERS_PER_PAGE orders;
+- "search_orders": the orders last updated that day, each with its items (Orders API 2026-01-01
+  searchOrders lastUpdatedAfter/lastUpdatedBefore, both inclusive at Amazon, so the window ends one
+  second before the next day starts). Orders v0 served items one request per order, hours of
+  requests on a peak day at Amazon's 0.5 a second; searchOrders brings up to 100 orders a request;
 - "settlement_reports": the V2 settlement reports Amazon created that day (Amazon schedules them;
   they are listed, never requested), each document landed byte for byte as a file with
   LandingZone.land_file, so the raw loader parses it like a Seller Central download.
 
 Every page is landed as soon as it arrives and the cursor store remembers how far each stream
-got (the orders' NextToken, the number of item pages and reports landed), so a pull that dies
+got (the orders' nextToken, the number of reports landed), so a pull that dies
 resumes where it stopped. A finished day clears its cursors: pulling it again is a replay.
 Cursor keys are "amazon/<stream>/<day>", so one cursor file can serve several vendors.
 """
@@ -25,12 +25,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from connectors.amazon.models import SETTLEMENT_REPORT_TYPE
-from connectors.landing_zone import LandingZone, read_landed
+from connectors.landing_zone import LandingZone
 from connectors.shopify.extract import CursorStore, StreamCursor
 
 SOURCE = "amazon"
-STREAMS = ("orders", "order_items", "settlement_reports")
-ITEM_ORDERS_PER_PAGE = 50
+STREAMS = ("search_orders", "settlement_reports")
 
 
 @dataclass
@@ -51,10 +50,7 @@ def pull_business_day(client, landing: LandingZone, cursors: CursorStore, *, day
     report = PullReport()
 
     _pull_orders(client, landing, cursors, partition, start, last_second, report)
-    order_ids = sorted({record["AmazonOrderId"] for path in landing.files(SOURCE, "orders", partition)
-                        for record in read_landed(path).records})
-    log(f"{partition}: {len(order_ids)} Amazon orders updated")
-    _pull_order_items(client, landing, cursors, partition, order_ids, report)
+    log(f"{partition}: {report.records['search_orders']} updated Amazon orders landed")
     _pull_settlement_reports(client, landing, cursors, partition, start, last_second, report, log)
     log(f"{partition}: landed {report.records} in {report.pages} pages/files")
     for stream in STREAMS:
@@ -63,38 +59,23 @@ def pull_business_day(client, landing: LandingZone, cursors: CursorStore, *, day
 
 
 def _pull_orders(client, landing, cursors, partition, start, last_second, report) -> None:
-    key = cursor_key("orders", partition)
-    request = f"orders?LastUpdatedAfter={start.isoformat()}&LastUpdatedBefore={last_second.isoformat()}"
+    key = cursor_key("search_orders", partition)
+    request = f"orders?lastUpdatedAfter={start.isoformat()}&lastUpdatedBefore={last_second.isoformat()}"
     cursor = cursors.get(key)
     if cursor.request != request:
         cursor = StreamCursor(request=request)
     if cursor.completed:
         return
-    pages = (client.resume_orders(cursor.next_url) if cursor.next_url
-             else client.orders_pages(last_updated_after=start, last_updated_before=last_second))
+    pages = client.search_orders_pages(last_updated_after=start, last_updated_before=last_second,
+                                       pagination_token=cursor.next_url)
     for page in pages:
         number = cursor.pages_done + 1
-        landing.land(SOURCE, "orders", partition, page.records, request_url=page.url, page=number)
-        report.records["orders"] += len(page.records)
+        landing.land(SOURCE, "search_orders", partition, page.records, request_url=page.url, page=number)
+        report.records["search_orders"] += len(page.records)
         report.pages += 1
-        # NextToken lives in next_url: the cursor format is shared with the Shopify extractor.
+        # The nextToken lives in next_url: the cursor format is shared with the Shopify extractor.
         cursor.pages_done, cursor.next_url, cursor.completed = number, page.next_token, page.next_token is None
         cursors.save(key, cursor)
-
-
-def _pull_order_items(client, landing, cursors, partition, order_ids, report) -> None:
-    key = cursor_key("order_items", partition)
-    done = cursors.get(key).pages_done
-    for number, first in enumerate(range(0, len(order_ids), ITEM_ORDERS_PER_PAGE)):
-        if number < done:
-            continue  # landed by an earlier attempt that died later on
-        chunk = order_ids[first:first + ITEM_ORDERS_PER_PAGE]
-        payloads = [payload for order_id in chunk for payload in client.order_items(order_id)]
-        landing.land(SOURCE, "order_items", partition, payloads,
-                     request_url=f"/orders/v0/orders/{{orderId}}/orderItems x{len(chunk)}", page=number)
-        cursors.save(key, StreamCursor(request="orders/{orderId}/orderItems", pages_done=number + 1))
-        report.records["order_items"] += sum(len(payload["OrderItems"]) for payload in payloads)
-        report.pages += 1
 
 
 def _pull_settlement_reports(client, landing, cursors, partition, start, last_second, report, log) -> None:

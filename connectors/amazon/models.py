@@ -1,4 +1,5 @@
-"""Pydantic models of the Selling Partner API payloads omnirecon reads (Orders v0, Reports 2021-06-30).
+"""Pydantic models of the Selling Partner API payloads omnirecon reads (Orders 2026-01-01 and v0,
+Reports 2021-06-30).
 
 SP-API conventions, as the models read them:
 - money is a `Money` object: `CurrencyCode` (ISO 4217) and `Amount` as a decimal *string*
@@ -6,8 +7,9 @@ SP-API conventions, as the models read them:
   have lost digits.
 - timestamps are ISO 8601 in UTC with a `Z` ("2017-01-20T19:49:35Z"; Reports adds milliseconds);
   the models keep them as aware UTC datetimes and refuse a timestamp without a zone.
-- Orders v0 names fields in PascalCase, Reports 2021-06-30 in camelCase: the models keep the
-  vendor's names so a payload reads one-to-one.
+- Orders v0 names fields in PascalCase, Orders 2026-01-01 and Reports 2021-06-30 in camelCase (and
+  Money's fields `amount`, `currencyCode`): the models keep the vendor's names so a payload reads
+  one-to-one. The pull uses Orders 2026-01-01; the v0 models still read pages landed before it.
 - enums (OrderStatus, FulfillmentChannel, processingStatus) grow over time: open strings here.
 - the buyer's e-mail is a masked marketplace relay address (`...@marketplace.amazon.com`), never
   the customer's own: matching an Amazon buyer to a CRM customer needs other keys.
@@ -137,6 +139,114 @@ class OrderItemsList(AmazonModel):
     AmazonOrderId: str
     OrderItems: list[OrderItem]
     NextToken: str | None = None
+
+
+# ---- Orders 2026-01-01 (searchOrders) --------------------------------------------------------
+class Money2026(AmazonModel):
+    currencyCode: str = Field(pattern=r"^[A-Z]{3}$")
+    amount: ExactAmount
+
+
+class ProceedsDetail(AmazonModel):
+    subtype: str | None = None  # ITEM, SHIPPING, GIFT_WRAP, COD_FEE, OTHER, DISCOUNT
+    value: Money2026 | None = None
+
+
+class ProceedsBreakdown(AmazonModel):
+    type: str  # ITEM, SHIPPING, GIFT_WRAP, COD_FEE, OTHER, TAX, DISCOUNT (DELIVERY_TIP at order level)
+    subtotal: Money2026
+    detailedBreakdowns: list[ProceedsDetail] = []  # only for TAX and DISCOUNT: what the amount applies to
+
+
+class ItemProceeds(AmazonModel):
+    proceedsTotal: Money2026 | None = None
+    breakdowns: list[ProceedsBreakdown] = []
+
+
+class ItemProduct(AmazonModel):
+    asin: str | None = None
+    title: str | None = None
+    sellerSku: str | None = None
+
+
+class PromotionRef(AmazonModel):
+    promotionId: str | None = None
+
+
+class ItemPromotion(AmazonModel):
+    breakdowns: list[PromotionRef] = []
+
+
+class ItemFulfillment(AmazonModel):
+    quantityFulfilled: int | None = None
+    quantityUnfulfilled: int | None = None
+
+
+class OrderItem2026(AmazonModel):
+    orderItemId: str
+    quantityOrdered: int
+    product: ItemProduct
+    proceeds: ItemProceeds | None = None  # includedData=PROCEEDS
+    promotion: ItemPromotion | None = None  # includedData=PROMOTION
+    fulfillment: ItemFulfillment | None = None  # includedData=FULFILLMENT
+
+
+class Alias(AmazonModel):
+    aliasId: str
+    aliasType: str  # SELLER_ORDER_ID
+
+
+class SalesChannel(AmazonModel):
+    channelName: str  # AMAZON, NON_AMAZON
+    marketplaceId: str | None = None
+    marketplaceName: str | None = None
+
+
+class Buyer(AmazonModel):
+    buyerEmail: str | None = None  # the marketplace relay address, not the buyer's own (FBM only)
+
+
+class DeliveryAddress(AmazonModel):
+    city: str | None = None
+    stateOrRegion: str | None = None
+    postalCode: str | None = None
+    countryCode: str | None = None
+
+
+class Recipient(AmazonModel):
+    deliveryAddress: DeliveryAddress | None = None
+
+
+class DateTimeRange(AmazonModel):
+    earliestDateTime: UtcTimestamp | None = None
+    latestDateTime: UtcTimestamp | None = None
+
+
+class OrderFulfillment(AmazonModel):
+    # PENDING_AVAILABILITY, PENDING, UNSHIPPED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED, UNFULFILLABLE
+    fulfillmentStatus: str
+    fulfilledBy: str | None = None  # MERCHANT or AMAZON
+    fulfillmentServiceLevel: str | None = None  # STANDARD, EXPEDITED, ...
+    shipByWindow: DateTimeRange | None = None
+
+
+class OrderProceeds(AmazonModel):
+    grandTotal: Money2026 | None = None
+
+
+class Order2026(AmazonModel):
+    """One order of searchOrders' `orders`, its items always included."""
+    orderId: str
+    orderAliases: list[Alias] = []
+    createdTime: UtcTimestamp
+    lastUpdatedTime: UtcTimestamp
+    programs: list[str] = []  # PRIME, AMAZON_BUSINESS, ...
+    salesChannel: SalesChannel
+    buyer: Buyer | None = None  # includedData=BUYER
+    recipient: Recipient | None = None  # includedData=RECIPIENT
+    proceeds: OrderProceeds | None = None  # includedData=PROCEEDS
+    fulfillment: OrderFulfillment | None = None  # includedData=FULFILLMENT
+    orderItems: list[OrderItem2026]
 
 
 class Report(AmazonModel):

@@ -1,9 +1,12 @@
 """How Amazon SP-API payloads and settlement reports become rows of the raw_amazon tables.
 
 Two kinds of input load here (connectors.raw_load picks by file type):
-- JSON pages landed by the daily pull: stream "orders" (one Order per record) and stream
-  "order_items" (one getOrderItems payload per record: Amazon serves items per order, and an item
-  does not name its order, so the payload's AmazonOrderId goes onto every item row);
+- JSON pages landed by the daily pull: stream "search_orders" (Orders API 2026-01-01: one Order with
+  its orderItems per record, split into an orders row and its order_items rows). Pages landed
+  before that API still load: stream "orders" (one Orders v0 Order per record) and stream
+  "order_items" (one v0 getOrderItems payload per record: an item does not name its order there,
+  so the payload's AmazonOrderId goes onto every item row). Both APIs fill the same columns, in
+  each vendor's own spelling of statuses (staging reads both);
 - settlement report files (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2): downloaded through the
   Reports API and landed as files, or downloaded from Seller Central and dropped into the inbox
   folder `amazon_settlements/`. Both go through `parse_file` into `settlement_report_rows`; a row
@@ -108,7 +111,73 @@ def _order_items(page: models.OrderItemsList) -> Rows:
     } for item in page.OrderItems]}
 
 
-STREAMS = {"orders": (models.Order, _order), "order_items": (models.OrderItemsList, _order_items)}
+def _breakdowns(proceeds: models.ItemProceeds | None) -> dict[tuple[str, str | None], models.Money2026]:
+    """An item's proceeds by (type, subtype): ("ITEM", None) for a subtotal, ("TAX", "SHIPPING") for a detail.
+    A TAX or DISCOUNT without details applies to the item itself."""
+    amounts = {}
+    for breakdown in proceeds.breakdowns if proceeds else []:
+        amounts[(breakdown.type, None)] = breakdown.subtotal
+        details = [d for d in breakdown.detailedBreakdowns if d.value is not None]
+        for detail in details or [models.ProceedsDetail(subtype="ITEM", value=breakdown.subtotal)]:
+            amounts[(breakdown.type, detail.subtype)] = detail.value
+    return amounts
+
+
+def _proceeds_money(item: models.OrderItem2026) -> dict:
+    """The 2026 proceeds breakdowns in the v0 columns. A discount is stored as its size, as v0 states it:
+    Amazon does not document the sign of a DISCOUNT breakdown, and a discount never adds to proceeds."""
+    amounts = _breakdowns(item.proceeds)
+    sources = {"item_price": ("ITEM", None), "item_tax": ("TAX", "ITEM"), "shipping_price": ("SHIPPING", None),
+               "shipping_tax": ("TAX", "SHIPPING"), "shipping_discount": ("DISCOUNT", "SHIPPING"),
+               "shipping_discount_tax": None, "promotion_discount": ("DISCOUNT", "ITEM"),
+               "promotion_discount_tax": ("TAX", "DISCOUNT")}
+    row = {}
+    for column, source in sources.items():
+        money = amounts.get(source) if source else None
+        amount = money.amount if money else None
+        row[column] = abs(amount) if amount is not None and "discount" in column else amount
+        row[f"{column}_currency"] = money.currencyCode if money else None
+    return row
+
+
+def _searched_order(order: models.Order2026) -> Rows:
+    fulfillment, total = order.fulfillment, order.proceeds.grandTotal if order.proceeds else None
+    address = order.recipient.deliveryAddress if order.recipient else None
+    ship_by = fulfillment.shipByWindow if fulfillment else None
+    seller_ids = [alias.aliasId for alias in order.orderAliases if alias.aliasType == "SELLER_ORDER_ID"]
+    items = order.orderItems
+    fulfilled = [item.fulfillment for item in items if item.fulfillment is not None]
+    return {"orders": [{
+        "amazon_order_id": order.orderId, "seller_order_id": seller_ids[0] if seller_ids else None,
+        "purchase_date": order.createdTime, "last_update_date": order.lastUpdatedTime,
+        "order_status": fulfillment.fulfillmentStatus if fulfillment else None,
+        "fulfillment_channel": fulfillment.fulfilledBy if fulfillment else None,
+        "sales_channel": order.salesChannel.marketplaceName, "marketplace_id": order.salesChannel.marketplaceId,
+        "order_type": None, "order_total_amount": total.amount if total else None,
+        "order_total_currency": total.currencyCode if total else None,
+        "number_of_items_shipped": sum(f.quantityFulfilled or 0 for f in fulfilled) if fulfilled else None,
+        "number_of_items_unshipped": sum(f.quantityUnfulfilled or 0 for f in fulfilled) if fulfilled else None,
+        "payment_method": None, "ship_service_level": fulfillment.fulfillmentServiceLevel if fulfillment else None,
+        "is_prime": "PRIME" in order.programs, "is_business_order": "AMAZON_BUSINESS" in order.programs,
+        "buyer_email": order.buyer.buyerEmail if order.buyer else None,
+        "ship_city": address.city if address else None,
+        "ship_state_or_region": address.stateOrRegion if address else None,
+        "ship_postal_code": address.postalCode if address else None,
+        "ship_country_code": address.countryCode if address else None,
+        "earliest_ship_date": ship_by.earliestDateTime if ship_by else None,
+        "latest_ship_date": ship_by.latestDateTime if ship_by else None,
+    }], "order_items": [{
+        "amazon_order_id": order.orderId, "order_item_id": item.orderItemId, "asin": item.product.asin,
+        "seller_sku": item.product.sellerSku, "title": item.product.title, "quantity_ordered": item.quantityOrdered,
+        "quantity_shipped": item.fulfillment.quantityFulfilled if item.fulfillment else None,
+        **_proceeds_money(item),
+        "promotion_ids": ",".join(p.promotionId for p in (item.promotion.breakdowns if item.promotion else [])
+                                  if p.promotionId) or None,
+    } for item in items]}
+
+
+STREAMS = {"search_orders": (models.Order2026, _searched_order),
+           "orders": (models.Order, _order), "order_items": (models.OrderItemsList, _order_items)}
 
 
 def flatten(stream: str, payload: dict) -> Rows:

@@ -13,9 +13,11 @@ connector can tell the difference:
   them per operation); a throttled call answers 429 QuotaExceeded, with `Retry-After` only if the
   fake is told to send one (Amazon usually does not: clients must back off on their own).
   Every answer carries `x-amzn-RateLimit-Limit` and `x-amzn-RequestId`.
-- Orders v0: GET /orders/v0/orders needs MarketplaceIds and LastUpdatedAfter or CreatedAfter
-  (both bounds inclusive), pages by an opaque NextToken (orders by LastUpdateDate); GET
-  /orders/v0/orders/{id}/orderItems pages the items by NextToken too. Responses wrap `payload`.
+- Orders 2026-01-01: GET /orders/2026-01-01/orders (searchOrders) needs exactly one of
+  lastUpdatedAfter and createdAfter (bounds inclusive; lists comma-separated), pages by an opaque
+  pagination.nextToken sent back as paginationToken beside the same filters (a token with other
+  filters answers 400), orders by lastUpdatedTime. Each order carries its items, and only the
+  includedData datasets asked for (connectors.sandbox.amazon_orders_2026 renders them).
 - Reports 2021-06-30: GET /reports (reportTypes required unless nextToken, which must then be the
   only parameter; newest first; pageSize 1-100, default 10), GET /reports/{id},
   GET /documents/{id} -> {reportDocumentId, url, compressionAlgorithm?}. The url is a pre-signed
@@ -53,6 +55,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
+from connectors.sandbox.amazon_orders_2026 import INCLUDED_DATA, render_order
 from connectors.sandbox.channels.amazon import MARKETPLACE_ID, AmazonSandbox
 from connectors.sandbox.loopback import FakeVendorAPI
 from connectors.sandbox.world import CATALOG
@@ -60,9 +63,10 @@ from connectors.sandbox.world import CATALOG
 TOKEN_PATH = "/auth/o2/token"
 DOWNLOAD_PREFIX = "/_s3/reports/"
 # Amazon's documented (rate per second, burst) per operation, for tests that want the real pace.
-AMAZON_RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.5, 30),
+AMAZON_RATE_LIMITS = {"searchOrders": (0.0056, 20),
                       "getReports": (0.0222, 10), "getReport": (2.0, 15), "getReportDocument": (0.0167, 15),
                       "patchListingsItem": (5.0, 5)}
+SEARCH_FILTERS = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore", "marketplaceIds")
 SANDBOX_SELLER_ID = "A3SANDBOXOMNI7"  # the seller (merchant token) the sandbox's listings belong to
 LISTINGS_PREFIX = ["listings", "2021-08-01", "items"]
 FULFILLMENT_AVAILABILITY = "/attributes/fulfillment_availability"
@@ -154,7 +158,7 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
 
     def __init__(self, sandbox: AmazonSandbox, client_id: str, client_secret: str, refresh_token: str, *,
                  host: str = "127.0.0.1", port: int = 0, token_lifetime_seconds: int = 3600,
-                 orders_page_size: int = 100, items_page_size: int = 20,
+                 orders_page_size: int = 100,
                  rate_limits: dict[str, tuple[float, int]] | None = None, retry_after_seconds: float | None = None,
                  gzip_documents: bool = False, clock: Callable[[], float] = time.monotonic,
                  seller_id: str = SANDBOX_SELLER_ID, listing_skus: Iterable[str] | None = None,
@@ -164,7 +168,6 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
         self._client_id, self._client_secret, self._refresh_token = client_id, client_secret, refresh_token
         self.token_lifetime_seconds = token_lifetime_seconds
         self.orders_page_size = orders_page_size
-        self.items_page_size = items_page_size
         self.retry_after_seconds = retry_after_seconds
         self.gzip_documents = gzip_documents
         self._clock = clock
@@ -282,12 +285,8 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
             quota = ApiError(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
             return 429, quota.body(), extra
         parts = [unquote(p) for p in path.strip("/").split("/")]
-        if operation == "getOrders":
-            return 200, {"payload": self._orders(query)}, {}
-        if operation == "getOrder":
-            return 200, {"payload": self._order(parts[3])}, {}
-        if operation == "getOrderItems":
-            return 200, {"payload": self._order_items(parts[3], query)}, {}
+        if operation == "searchOrders":
+            return 200, self._search_orders(query), {}
         if operation == "getReports":
             return 200, self._reports(query), {}
         if operation == "getReport":
@@ -296,60 +295,46 @@ class FakeSellingPartnerAPI(FakeVendorAPI):
             return 200, self._patch_listing(parts[3], parts[4], query, body), {}
         return 200, self._document(parts[3]), {}
 
-    def _orders(self, query: dict[str, str]) -> dict:
-        if not query.get("MarketplaceIds"):
-            raise ApiError(400, "InvalidInput", "MarketplaceIds is required.")
-        marketplaces = set(query["MarketplaceIds"].split(","))
-        if "NextToken" in query:
-            state = _decode_token(query["NextToken"], "getOrders")
-            filters, offset = state["filters"], state["offset"]
-        else:
-            filters, offset = {k: v for k, v in query.items() if k in (
-                "CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore", "MaxResultsPerPage")}, 0
-            created, updated = "CreatedAfter" in filters, "LastUpdatedAfter" in filters
-            if created == updated:
-                raise ApiError(400, "InvalidInput", "Exactly one of CreatedAfter and LastUpdatedAfter must be given.")
-            if "LastUpdatedBefore" in filters and not updated:
-                raise ApiError(400, "InvalidInput", "LastUpdatedBefore needs LastUpdatedAfter.")
-        # The fake may cap pages below Amazon's 100 (a test knob): MaxResultsPerPage still counts up to it.
-        size = min(_page_size(filters.get("MaxResultsPerPage"), 100, "MaxResultsPerPage"), self.orders_page_size)
-        bounds = {name: _timestamp(name, value) for name, value in filters.items() if name != "MaxResultsPerPage"}
-        field = "PurchaseDate" if "CreatedAfter" in bounds else "LastUpdateDate"
-        after = bounds.get("CreatedAfter") or bounds.get("LastUpdatedAfter")
-        before = bounds.get("CreatedBefore") or bounds.get("LastUpdatedBefore")
+    def _search_orders(self, query: dict[str, str]) -> dict:
+        filters = {k: v for k, v in query.items() if k in SEARCH_FILTERS}
+        created, updated = "createdAfter" in filters, "lastUpdatedAfter" in filters
+        if created == updated:
+            raise ApiError(400, "InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter must be given.")
+        if ("createdBefore" in filters and updated) or ("lastUpdatedBefore" in filters and created):
+            raise ApiError(400, "InvalidInput", "createdBefore goes with createdAfter, lastUpdatedBefore with "
+                                                "lastUpdatedAfter.")
+        included = set(filter(None, query.get("includedData", "").split(",")))
+        if included - set(INCLUDED_DATA):
+            raise ApiError(400, "InvalidInput", f"Invalid includedData: {sorted(included - set(INCLUDED_DATA))}.")
+        offset = 0
+        if "paginationToken" in query:
+            state = _decode_token(query["paginationToken"], "searchOrders")
+            if state.get("filters") != filters:
+                raise ApiError(400, "InvalidInput", "paginationToken must come with the filters it was issued for.")
+            offset = state["offset"]
+        # The fake may cap pages below Amazon's 100 (a test knob): maxResultsPerPage still counts up to it.
+        size = min(_page_size(query.get("maxResultsPerPage"), 100, "maxResultsPerPage"), self.orders_page_size)
+        bounds = {name: _timestamp(name, value) for name, value in filters.items() if name != "marketplaceIds"}
+        field = "PurchaseDate" if created else "LastUpdateDate"
+        after = bounds.get("createdAfter") or bounds.get("lastUpdatedAfter")
+        before = bounds.get("createdBefore") or bounds.get("lastUpdatedBefore")
         if before is not None and before < after:
             raise ApiError(400, "InvalidInput", "The Before date must be after the After date.")
+        marketplaces = set(filters["marketplaceIds"].split(",")) if filters.get("marketplaceIds") else None
         matching = self.listing(
-            ("getOrders", json.dumps(filters, sort_keys=True)), self.sandbox.orders,
-            lambda: sorted((o for o in self.sandbox.orders if o["MarketplaceId"] in marketplaces
+            ("searchOrders", json.dumps(filters, sort_keys=True)), self.sandbox.orders,
+            lambda: sorted((o for o in self.sandbox.orders
+                            if (marketplaces is None or o["MarketplaceId"] in marketplaces)
                             and after <= _stamp(o[field]) and (before is None or _stamp(o[field]) <= before)),
                            key=lambda o: (_stamp(o[field]), o["AmazonOrderId"])))
         page = matching[offset:offset + size]
-        payload: dict[str, Any] = {"Orders": page}
+        body: dict[str, Any] = {"orders": [render_order(o, self.sandbox.order_items.get(o["AmazonOrderId"], []),
+                                                        included) for o in page]}
         if offset + size < len(matching):
-            payload["NextToken"] = _encode_token({"op": "getOrders", "filters": filters, "offset": offset + size})
-        if "LastUpdatedBefore" in filters:
-            payload["LastUpdatedBefore"] = filters["LastUpdatedBefore"]
-        return payload
-
-    def _order(self, order_id: str) -> dict:
-        by_id = self.listing("orders by id", self.sandbox.orders,
-                             lambda: {o["AmazonOrderId"]: o for o in self.sandbox.orders})
-        order = by_id.get(order_id)
-        if order is None:
-            raise ApiError(404, "NotFound", f"Invalid AmazonOrderId: {order_id}")
-        return order
-
-    def _order_items(self, order_id: str, query: dict[str, str]) -> dict:
-        self._order(order_id)
-        offset = _decode_token(query["NextToken"], f"getOrderItems:{order_id}")["offset"] if "NextToken" in query else 0
-        items = self.sandbox.order_items.get(order_id, [])
-        payload: dict[str, Any] = {"AmazonOrderId": order_id,
-                                   "OrderItems": items[offset:offset + self.items_page_size]}
-        if offset + self.items_page_size < len(items):
-            payload["NextToken"] = _encode_token({"op": f"getOrderItems:{order_id}",
-                                                  "offset": offset + self.items_page_size})
-        return payload
+            body["pagination"] = {"nextToken": _encode_token({"op": "searchOrders", "filters": filters,
+                                                              "offset": offset + size})}
+        body.update({name: filters[name] for name in ("createdBefore", "lastUpdatedBefore") if name in filters})
+        return body
 
     def _reports(self, query: dict[str, str]) -> dict:
         if "nextToken" in query:
@@ -482,13 +467,8 @@ def _operation_of(method: str, path: str) -> str | None:
         return "patchListingsItem"
     if method != "GET":
         return None
-    if parts[:3] == ["orders", "v0", "orders"]:
-        if len(parts) == 3:
-            return "getOrders"
-        if len(parts) == 4:
-            return "getOrder"
-        if len(parts) == 5 and parts[4] == "orderItems":
-            return "getOrderItems"
+    if parts == ["orders", "2026-01-01", "orders"]:
+        return "searchOrders"
     if parts[:2] == ["reports", "2021-06-30"] and len(parts) in (3, 4):
         if parts[2] == "reports":
             return "getReports" if len(parts) == 3 else "getReport"

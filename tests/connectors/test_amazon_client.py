@@ -8,7 +8,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from connectors.amazon import daily_pull
 from connectors.amazon.client import SellingPartnerAPIError, SellingPartnerClient
 from connectors.amazon.daily_pull import pull_business_day
 from connectors.amazon.lwa import LwaError
@@ -42,8 +41,7 @@ def sandbox():
 
 @pytest.fixture
 def api(sandbox):
-    with FakeSellingPartnerAPI(sandbox, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, orders_page_size=7,
-                               items_page_size=1) as running:
+    with FakeSellingPartnerAPI(sandbox, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, orders_page_size=7) as running:
         yield running
 
 
@@ -55,7 +53,7 @@ def _client(api, **options) -> SellingPartnerClient:
 
 
 def _all_orders(client) -> list[dict]:
-    return [o for page in client.orders_pages(last_updated_after=WINDOW_START) for o in page.records]
+    return [o for page in client.search_orders_pages(last_updated_after=WINDOW_START) for o in page.records]
 
 
 # ---- Login with Amazon ---------------------------------------------------------------------
@@ -109,7 +107,7 @@ def test_refused_credentials_fail_at_once_naming_no_secret(api, caplog, options,
 
 def test_a_request_without_a_valid_token_is_refused(api):
     import requests
-    response = requests.get(api.base_url + "/orders/v0/orders", params={"MarketplaceIds": "ATVPDKIKX0DER"},
+    response = requests.get(api.base_url + "/orders/2026-01-01/orders", params={"marketplaceIds": "ATVPDKIKX0DER"},
                             headers={"x-amz-access-token": "Atza|forged"}, timeout=5)
     assert response.status_code == 401 and response.json()["errors"][0]["code"] == "Unauthorized"
 
@@ -118,34 +116,54 @@ def test_a_request_without_a_valid_token_is_refused(api):
 
 def test_orders_page_by_next_token_and_arrive_once_in_update_order(api, sandbox):
     client = _client(api)
-    pages = list(client.orders_pages(last_updated_after=WINDOW_START))
+    pages = list(client.search_orders_pages(last_updated_after=WINDOW_START))
     assert len(pages) == math.ceil(len(sandbox.orders) / 7)
     orders = [o for page in pages for o in page.records]
-    assert sorted(o["AmazonOrderId"] for o in orders) == sorted(o["AmazonOrderId"] for o in sandbox.orders)
-    stamps = [(o["LastUpdateDate"], o["AmazonOrderId"]) for o in orders]
+    assert sorted(o["orderId"] for o in orders) == sorted(o["AmazonOrderId"] for o in sandbox.orders)
+    stamps = [(o["lastUpdatedTime"], o["orderId"]) for o in orders]
     assert stamps == sorted(stamps)
     assert pages[-1].next_token is None and all(p.next_token for p in pages[:-1])
-    follow_ups = [r.query for r in api.request_log if r.operation == "getOrders"][1:]
-    assert follow_ups and all(set(q) == {"MarketplaceIds", "NextToken"} for q in follow_ups)
+    requests = [r.query for r in api.request_log if r.operation == "searchOrders"]
+    assert len(requests) == len(pages)  # one request a page: the items came with their orders
+    first, follow_ups = requests[0], requests[1:]
+    assert follow_ups and all(q == {**first, "paginationToken": q["paginationToken"]} for q in follow_ups)
+
+
+def test_every_order_brings_its_items_and_the_datasets_the_raw_tables_need(api, sandbox):
+    orders = {o["orderId"]: o for o in _all_orders(_client(api))}
+    for v0_order in sandbox.orders:
+        order = orders[v0_order["AmazonOrderId"]]
+        assert [i["orderItemId"] for i in order["orderItems"]] == [
+            i["OrderItemId"] for i in sandbox.order_items[v0_order["AmazonOrderId"]]]
+        assert {"buyer", "recipient", "proceeds", "fulfillment"} <= set(order)
+        for item in order["orderItems"]:
+            assert {"proceeds", "fulfillment"} <= set(item)
+
+
+def test_without_included_data_an_order_has_its_items_and_nothing_else(api, sandbox):
+    [order, *_] = next(_client(api).search_orders_pages(last_updated_after=WINDOW_START, included_data=())).records
+    assert not {"buyer", "recipient", "proceeds", "fulfillment"} & set(order)
+    assert order["orderItems"] and not any("proceeds" in item for item in order["orderItems"])
 
 
 def test_the_update_window_is_inclusive_at_both_ends(api, sandbox):
     target = sandbox.orders[5]
     moment = datetime.fromisoformat(target["LastUpdateDate"].replace("Z", "+00:00"))
-    found = [o["AmazonOrderId"] for page in _client(api).orders_pages(last_updated_after=moment,
-                                                                      last_updated_before=moment)
+    found = [o["orderId"] for page in _client(api).search_orders_pages(last_updated_after=moment,
+                                                                       last_updated_before=moment)
              for o in page.records]
     assert target["AmazonOrderId"] in found
     assert all(o["LastUpdateDate"] == target["LastUpdateDate"] for o in sandbox.orders
                if o["AmazonOrderId"] in found)
 
 
-def test_order_items_page_by_next_token(api, sandbox):
-    order_id = next(oid for oid, items in sandbox.order_items.items() if len(items) == 2)
-    pages = _client(api).order_items(order_id)
-    assert len(pages) == 2 and pages[0]["NextToken"] and "NextToken" not in pages[1]
-    assert [i for p in pages for i in p["OrderItems"]] == sandbox.order_items[order_id]
-    assert all(p["AmazonOrderId"] == order_id for p in pages)
+def test_a_pagination_token_with_other_filters_is_refused(api):
+    client = _client(api)
+    token = next(client.search_orders_pages(last_updated_after=WINDOW_START)).next_token
+    with pytest.raises(SellingPartnerAPIError) as raised:
+        next(client.search_orders_pages(last_updated_after=datetime(2026, 11, 3, tzinfo=timezone.utc),
+                                        pagination_token=token))
+    assert raised.value.status == 400 and raised.value.code == "InvalidInput"
 
 
 def test_a_bad_request_is_not_retried_and_names_amazons_error_code(api):
@@ -188,16 +206,16 @@ def test_a_tampered_download_url_is_refused(api, sandbox):
 
 def test_throttling_without_retry_after_is_backed_off_and_every_order_arrives(sandbox):
     with FakeSellingPartnerAPI(sandbox, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, orders_page_size=7,
-                               rate_limits={"getOrders": (50.0, 1)}) as api:
+                               rate_limits={"searchOrders": (50.0, 1)}) as api:
         orders = _all_orders(_client(api, backoff_seconds=0.01, max_retries=8))
         assert len(orders) == len(sandbox.orders)
-        statuses = [r.status for r in api.request_log if r.operation == "getOrders"]
+        statuses = [r.status for r in api.request_log if r.operation == "searchOrders"]
         assert 429 in statuses and statuses.count(200) == math.ceil(len(sandbox.orders) / 7)
 
 
 def test_retry_after_is_honoured_when_amazon_sends_it(sandbox):
     with FakeSellingPartnerAPI(sandbox, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, orders_page_size=7,
-                               rate_limits={"getOrders": (100.0, 1)}, retry_after_seconds=0.02) as api:
+                               rate_limits={"searchOrders": (100.0, 1)}, retry_after_seconds=0.02) as api:
         # A 30 s exponential backoff would blow any time budget: finishing at all means Retry-After was used.
         orders = _all_orders(_client(api, backoff_seconds=30, max_retries=8))
         assert len(orders) == len(sandbox.orders)
@@ -220,16 +238,17 @@ def _landed(landing: LandingZone, stream: str) -> list[dict]:
     return [r for p in landing.files("amazon", stream) for r in read_landed(p).records]
 
 
-def test_a_day_pull_lands_orders_items_and_the_reports_created_that_day(api, sandbox, tmp_path):
+def test_a_day_pull_lands_orders_with_their_items_and_the_reports_created_that_day(api, sandbox, tmp_path):
     landing, cursors = LandingZone(tmp_path / "landing"), CursorStore(tmp_path / "cursors.json")
     client = _client(api)
     report = pull_business_day(client, landing, cursors, day=DAYS[1], time_zone=TZ, log=lambda _: None)
     updated = [o for o in sandbox.orders if "2026-11-03T05:00:00Z" <= o["LastUpdateDate"] < "2026-11-04T05:00:00Z"]
     assert updated
-    assert sorted(o["AmazonOrderId"] for o in _landed(landing, "orders")) == sorted(o["AmazonOrderId"] for o in updated)
-    items = [i for payload in _landed(landing, "order_items") for i in payload["OrderItems"]]
-    assert len(items) == sum(len(sandbox.order_items[o["AmazonOrderId"]]) for o in updated)
-    assert report.records == {"orders": len(updated), "order_items": len(items), "settlement_reports": 1}
+    landed = _landed(landing, "search_orders")
+    assert sorted(o["orderId"] for o in landed) == sorted(o["AmazonOrderId"] for o in updated)
+    items = [i["orderItemId"] for o in landed for i in o["orderItems"]]
+    assert sorted(items) == sorted(i["OrderItemId"] for o in updated for i in sandbox.order_items[o["AmazonOrderId"]])
+    assert report.records == {"search_orders": len(updated), "settlement_reports": 1}
     # Day 2 of the window sees the report of day 1: Amazon creates it after the period closes.
     [landed_report] = landing.files("amazon", "settlement_reports", suffix=".txt")
     assert landed_report.read_bytes() == sandbox.report_document(sandbox.reports[0]["reportId"])
@@ -239,39 +258,33 @@ def test_a_day_pull_lands_orders_items_and_the_reports_created_that_day(api, san
 def test_a_pull_that_dies_resumes_where_it_stopped(api, sandbox, tmp_path, monkeypatch):
     client = _client(api, max_retries=1)
     landing, cursors = LandingZone(tmp_path / "landing"), CursorStore(tmp_path / "cursors.json")
-    monkeypatch.setattr(daily_pull, "ITEM_ORDERS_PER_PAGE", 5)
     real_land = landing.land
 
     def land_then_break(source, stream, partition, records, **kw):
         path = real_land(source, stream, partition, records, **kw)
-        if (stream, kw.get("page")) in (("orders", 1), ("order_items", 1)):
+        if kw.get("page") in (1, 3):
             api.fail_next(2, status=503)  # down long enough to exhaust the one retry
         return path
 
     monkeypatch.setattr(landing, "land", land_then_break)
-    key = f"amazon/orders/{DAYS[2]}"
-    with pytest.raises(SellingPartnerAPIError):  # dies after the first orders page
+    key = f"amazon/search_orders/{DAYS[2]}"
+    with pytest.raises(SellingPartnerAPIError):  # dies after the first page
         pull_business_day(client, landing, cursors, day=DAYS[2], time_zone=TZ, log=lambda _: None)
     assert cursors.get(key).pages_done == 1 and cursors.get(key).next_url
 
     before = len(api.request_log)
-    with pytest.raises(SellingPartnerAPIError):  # dies after the second page of order items
+    with pytest.raises(SellingPartnerAPIError):  # resumes at page 2, dies after page 3
         pull_business_day(client, landing, cursors, day=DAYS[2], time_zone=TZ, log=lambda _: None)
-    resumed_orders = [r.query for r in api.request_log[before:] if r.operation == "getOrders"]
-    assert "NextToken" in resumed_orders[0]  # page 1 was not fetched again
-    assert cursors.get(f"amazon/order_items/{DAYS[2]}").pages_done == 2
+    resumed = [r.query for r in api.request_log[before:] if r.operation == "searchOrders"]
+    assert "paginationToken" in resumed[0]  # page 1 was not fetched again
+    assert cursors.get(key).pages_done == 3
 
     monkeypatch.setattr(landing, "land", real_land)
-    before = len(api.request_log)
     pull_business_day(client, landing, cursors, day=DAYS[2], time_zone=TZ, log=lambda _: None)
-    resumed = api.request_log[before:]
-    assert not any(r.operation == "getOrders" for r in resumed)
-    first_ten = sorted({o["AmazonOrderId"] for o in _landed(landing, "orders")})[:10]
-    assert not {r.path.split("/")[4] for r in resumed if r.operation == "getOrderItems"} & set(first_ten)
-    landed_ids = [o["AmazonOrderId"] for o in _landed(landing, "orders")]
-    assert len(set(landed_ids)) == len(landed_ids)
-    items = {i["OrderItemId"] for payload in _landed(landing, "order_items") for i in payload["OrderItems"]}
-    assert items == {i["OrderItemId"] for oid in landed_ids for i in sandbox.order_items[oid]}
+    landed_ids = [o["orderId"] for o in _landed(landing, "search_orders")]
+    updated = [o["AmazonOrderId"] for o in sandbox.orders
+               if "2026-11-04T05:00:00Z" <= o["LastUpdateDate"] < "2026-11-05T05:00:00Z"]
+    assert len(updated) > 3 * 7 and sorted(landed_ids) == sorted(updated)  # each once, none lost
     assert cursors.all() == {}
 
 

@@ -104,16 +104,16 @@ def test_ground_truth_counts_equal_what_the_fake_api_serves(simulated):
     with FakeSellingPartnerAPI(sandbox, "client", "secret", "Atzr|refresh", orders_page_size=9) as api:
         client = SellingPartnerClient("client", "secret", "Atzr|refresh", base_url=api.base_url,
                                       token_url=api.token_url, backoff_seconds=0.001)
-        orders = [o for page in client.orders_pages(last_updated_after=datetime(2026, 11, 2, 5, tzinfo=timezone.utc))
-                  for o in page.records]
-        items = [i for o in orders for payload in client.order_items(o["AmazonOrderId"]) for i in payload["OrderItems"]]
+        orders = [o for page in client.search_orders_pages(
+            last_updated_after=datetime(2026, 11, 2, 5, tzinfo=timezone.utc)) for o in page.records]
+        items = [i for o in orders for i in o["orderItems"]]
         rows = quarantined = 0
         for report in client.reports(report_types=[SETTLEMENT_REPORT_TYPE]):
             parsed = parse_settlement_report(
                 client.download_report_document(client.get_report_document(report["reportDocumentId"])))
             rows, quarantined = rows + len(parsed.rows), quarantined + len(parsed.quarantined)
-    served = {"orders": len({o["AmazonOrderId"] for o in orders}),
-              "order_items": len({i["OrderItemId"] for i in items}),
+    served = {"orders": len({o["orderId"] for o in orders}),
+              "order_items": len({i["orderItemId"] for i in items}),
               "settlement_report_rows": rows, "_quarantine": quarantined}
     assert served == world.records["amazon"]
     assert world.records["amazon"]["_quarantine"] > 0  # the default malformed rate shows in 3 days

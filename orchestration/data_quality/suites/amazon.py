@@ -4,9 +4,12 @@ from orchestration.data_quality.expectations import bounded, currency_codes, in_
 from orchestration.data_quality.suites import SourceSuite
 
 LIMIT = 1_000_000_000  # major units
+# Orders v0 spellings, then Orders API 2026-01-01's (the pull's since 2026-11; older landed pages keep v0's).
 ORDER_STATUSES = ("Pending", "Unshipped", "PartiallyShipped", "Shipped", "Canceled", "Unfulfillable",
-                  "InvoiceUnconfirmed", "PendingAvailability")
-FULFILLMENT_CHANNELS = ("MFN", "AFN")
+                  "InvoiceUnconfirmed", "PendingAvailability",
+                  "PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED",
+                  "UNFULFILLABLE")
+FULFILLMENT_CHANNELS = ("MFN", "AFN", "MERCHANT", "AMAZON")
 ORDER_TYPES = ("StandardOrder", "LongLeadTimeOrder", "Preorder", "BackOrder", "SourcingOnDemandOrder")
 ITEM_MONEY = ("item_price", "item_tax", "shipping_price", "shipping_tax", "shipping_discount",
               "shipping_discount_tax", "promotion_discount", "promotion_discount_tax")
@@ -14,8 +17,8 @@ ITEM_MONEY = ("item_price", "item_tax", "shipping_price", "shipping_tax", "shipp
 SUITE = SourceSuite(raw=raw_tables, tables={
     "orders": [
         *not_null("amazon_order_id", "purchase_date", "last_update_date", "order_status"),
-        in_set("order_status", ORDER_STATUSES, "SP-API OrderStatus"),
-        in_set("fulfillment_channel", FULFILLMENT_CHANNELS, "SP-API FulfillmentChannel"),
+        in_set("order_status", ORDER_STATUSES, "SP-API OrderStatus / fulfillmentStatus"),
+        in_set("fulfillment_channel", FULFILLMENT_CHANNELS, "SP-API FulfillmentChannel / fulfilledBy"),
         in_set("order_type", ORDER_TYPES, "SP-API OrderType"),
         *non_negative("number_of_items_shipped", "number_of_items_unshipped", "order_total_amount"),
         *bounded("order_total_amount", limit=LIMIT),

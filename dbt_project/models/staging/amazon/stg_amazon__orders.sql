@@ -17,8 +17,22 @@ renamed as (
         end as customer_key,
         purchase_date as purchased_at,
         last_update_date as last_updated_at,
-        order_status,
-        fulfillment_channel,
+        -- Orders API 2026-01-01 spells statuses and fulfillers its own way: one spelling (v0's) from here on.
+        case order_status
+            when 'PENDING_AVAILABILITY' then 'PendingAvailability'
+            when 'PENDING' then 'Pending'
+            when 'UNSHIPPED' then 'Unshipped'
+            when 'PARTIALLY_SHIPPED' then 'PartiallyShipped'
+            when 'SHIPPED' then 'Shipped'
+            when 'CANCELLED' then 'Canceled'
+            when 'UNFULFILLABLE' then 'Unfulfillable'
+            else order_status
+        end as order_status,
+        case fulfillment_channel
+            when 'MERCHANT' then 'MFN'
+            when 'AMAZON' then 'AFN'
+            else fulfillment_channel
+        end as fulfillment_channel,
         sales_channel as marketplace_name,
         marketplace_id,
         order_type,
