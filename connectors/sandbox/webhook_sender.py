@@ -16,14 +16,14 @@ truth the event store and raw_webhooks.events must hold, however many duplicates
 from __future__ import annotations
 
 import copy
+import http.client
 import json
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-import requests
+from urllib.parse import urlsplit
 
 from connectors.sandbox.stripe_api import StripeStore
 from connectors.sandbox.world import World
@@ -152,7 +152,10 @@ class WebhookSender:
         self.timeout = timeout
         self._clock = clock
         self.shop_domain = shop_domain
-        self.session = requests.Session()
+        # One kept-alive connection, as a vendor's sender keeps one: requests' per-call session merging
+        # (proxies from the environment, hooks) cost the sender more than the receiver's whole work.
+        self._address = urlsplit(self.base_url)
+        self._connection: http.client.HTTPConnection | None = None
 
     def __repr__(self) -> str:
         return f"WebhookSender({self.base_url!r})"
@@ -190,20 +193,34 @@ class WebhookSender:
         return report
 
     def _deliver(self, delivery: Delivery, report: SendReport) -> bool:
-        url = f"{self.base_url}/webhooks/{delivery.vendor}"
+        path = f"{self._address.path}/webhooks/{delivery.vendor}"
         for attempt in range(self.max_attempts):
             if attempt:
                 report.retries += 1
                 time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             report.attempts += 1
-            try:
-                response = self.session.post(url, data=delivery.body, headers=self.headers(delivery),
-                                             timeout=self.timeout)
-            except requests.RequestException:
-                continue
-            if 200 <= response.status_code < 300:
+            status = self._post(path, delivery.body, self.headers(delivery))
+            if status is not None and 200 <= status < 300:
                 return True
         return False
 
+    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> int | None:
+        """The answer's status, or None when there was no answer (the connection is then opened afresh)."""
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(self._address.hostname, self._address.port,
+                                                          timeout=self.timeout)
+        try:
+            self._connection.request("POST", path, body=body, headers=headers)
+            response = self._connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            return None
+        if response.will_close:
+            self.close()
+        return response.status
+
     def close(self) -> None:
-        self.session.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
