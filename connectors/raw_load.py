@@ -35,7 +35,8 @@ from connectors.wms import raw_tables as wms_raw_tables
 from connectors.warehouse import NULL
 
 # source name -> module with SCHEMA and RAW_TABLES, and either flatten(stream, payload) for API
-# extracts (JSON pages) or parse_file(path) and FILE_TABLE for dropped report files.
+# extracts (JSON pages) or parse_file(path) and FILE_TABLE for dropped report files. A payload names
+# itself by "id" unless the module's PAYLOAD_ID_FIELDS says otherwise for its stream.
 RAW_SOURCES: dict[str, ModuleType] = {
     "shopify": shopify_raw_tables,
     "stripe": stripe_raw_tables,
@@ -158,7 +159,8 @@ def _read_extract(module, path: Path) -> _FileRows:
         try:
             flattened = module.flatten(extract.stream, payload)
         except ValidationError as error:
-            read.quarantine.append({"stream": extract.stream, "record_id": str(payload.get("id")),
+            id_field = getattr(module, "PAYLOAD_ID_FIELDS", {}).get(extract.stream, "id")
+            read.quarantine.append({"stream": extract.stream, "record_id": str(payload.get(id_field)),
                                     "reason": _validation_reason(error),
                                     "_payload": json.dumps(payload, sort_keys=True)})
             continue

@@ -176,6 +176,8 @@ def _searched_order(order: models.Order2026) -> Rows:
     } for item in items]}
 
 
+# What names a landed record when it must be quarantined (SP-API payloads have no "id").
+PAYLOAD_ID_FIELDS = {"search_orders": "orderId", "orders": "AmazonOrderId", "order_items": "AmazonOrderId"}
 STREAMS = {"search_orders": (models.Order2026, _searched_order),
            "orders": (models.Order, _order), "order_items": (models.OrderItemsList, _order_items)}
 

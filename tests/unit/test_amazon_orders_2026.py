@@ -81,10 +81,10 @@ def test_a_bad_order_is_quarantined_with_its_reason_and_the_rest_of_its_page_loa
     landed = LandingZone(tmp_path / "landing").land("amazon", "search_orders", "2026-11-02", page)
     with connect(str(tmp_path / "warehouse.duckdb")) as warehouse:
         report = raw_load.load_landed_files(warehouse, [landed], source="amazon")
-        quarantined = warehouse.fetchall("select stream, reason from raw_amazon._quarantine")
+        quarantined = warehouse.fetchall("select stream, record_id, reason from raw_amazon._quarantine")
         loaded = warehouse.fetchall("select count(*) from raw_amazon.orders")[0][0]
         items = warehouse.fetchall("select count(*) from raw_amazon.order_items")[0][0]
     assert report.quarantined == 1 and len(quarantined) == 1
-    stream, reason = quarantined[0]
-    assert stream == "search_orders" and "not a float" in reason
+    stream, record_id, reason = quarantined[0]
+    assert (stream, record_id) == ("search_orders", bad["orderId"]) and "not a float" in reason
     assert loaded == 19 and items == sum(len(o["orderItems"]) for o in page) - len(bad["orderItems"])
