@@ -166,7 +166,7 @@ def run_bench(config: SandboxConfig, home: Path, json_path: Path, progress: Prog
                           cpu_seconds=round(generate["cpu_seconds"], 3), web_orders=generate["web_orders"],
                           files_dropped=generate["files_dropped"]),
         "webhooks": stage(webhooks["seconds"], webhooks["rows"], webhooks["peak_rss_kb"],
-                          "distinct webhook events acknowledged (sender and receiver in the sandbox process)",
+                          "distinct webhook events acknowledged (the receiver in a process of its own)",
                           cpu_seconds=round(webhooks["cpu_seconds"], 3), attempts=webhooks["attempts"],
                           duplicates_sent=webhooks["duplicates_sent"]),
         "ingest": ingest_stage(ingest, ingested, raw_row_count(duckdb_path)),

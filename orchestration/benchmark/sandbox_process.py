@@ -1,19 +1,25 @@
 """The bench's sandbox retailer, in a process of its own: `python -m orchestration.benchmark.sandbox_process`.
 
 It generates the world (stage `generate`), drops the vendors' files, delivers the web shop's and Stripe's
-webhooks to a receiver landing them in the bench home (stage `webhooks`, as `omnirecon demo` does), then
+webhooks to a receiver landing them in the bench home (stage `webhooks`: the receiver runs as deployed,
+`omnirecon webhooks serve` in a process of its own, so sender and receiver do not share one core), then
 serves the vendor APIs while the pipeline runs. It prints one JSON line when ready (the variables that
 point omnirecon at it, and both stages' figures), then waits for `verify` on stdin: it compares the
 warehouse with the ground truth it holds in memory and prints the differences as a last JSON line.
-Peak memory is this process's own (getrusage of itself): the peak so far when each stage ends.
+Peak memory is this process's own (getrusage of itself): the peak so far when each stage ends. CPU counts
+the receiver's too, once it has ended.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -25,8 +31,36 @@ def _peak_kb() -> int:
 
 
 def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def deliver_to_receiver_process(sandbox, timeout_seconds: float = 60):
+    """The sandbox's webhooks, delivered to `omnirecon webhooks serve` started for them and stopped after."""
+    port = _free_port()
+    receiver = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "webhooks", "serve", "--port", str(port)],
+                                env={**os.environ, **sandbox.env}, stdout=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            try:
+                urllib.request.urlopen(base_url + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                if receiver.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the webhook receiver did not start (exit code {receiver.poll()})") from None
+                time.sleep(0.1)
+        return sandbox.deliver_webhooks(base_url)
+    finally:
+        receiver.terminate()
+        receiver.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from connectors.sandbox.retailer import start_sandbox
     from orchestration import local_paths
-    from orchestration.demo import deliver_sandbox_webhooks
 
     started, cpu = time.monotonic(), _cpu_seconds()
     sandbox = start_sandbox(config, args.folder)
@@ -48,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_seconds": _cpu_seconds() - cpu, "files_dropped": len(sandbox.dropped_files),
                 "web_orders": len(sandbox.world.store.orders)}
     started, cpu = time.monotonic(), _cpu_seconds()
-    sent = deliver_sandbox_webhooks(sandbox)
+    sent = deliver_to_receiver_process(sandbox)
     webhooks = {"seconds": time.monotonic() - started, "rows": sent.total(), "peak_rss_kb": _peak_kb(),
                 "cpu_seconds": _cpu_seconds() - cpu, "attempts": sent.attempts, "duplicates_sent": sent.duplicates_sent,
                 "landing": str(local_paths.landing_root())}
