@@ -19,6 +19,7 @@ transaction row so staging can tie a report out without the summary line.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from connectors.amazon import models
@@ -111,15 +112,20 @@ def _order_items(page: models.OrderItemsList) -> Rows:
     } for item in page.OrderItems]}
 
 
-def _breakdowns(proceeds: models.ItemProceeds | None) -> dict[tuple[str, str | None], models.Money2026]:
-    """An item's proceeds by (type, subtype): ("ITEM", None) for a subtotal, ("TAX", "SHIPPING") for a detail.
-    A TAX or DISCOUNT without details applies to the item itself."""
-    amounts = {}
+def _breakdowns(proceeds: models.ItemProceeds | None) -> dict[tuple[str, str | None], tuple[Decimal, str]]:
+    """An item's proceeds as (amount, currency) by (type, subtype): ("ITEM", None) for a subtotal,
+    ("TAX", "SHIPPING") for a detail. A TAX or DISCOUNT without details applies to the item itself."""
+    amounts: dict[tuple[str, str | None], tuple[Decimal, str]] = {}
+
+    def add(key, money: models.Money2026) -> None:
+        amount, _ = amounts.get(key, (Decimal(0), None))
+        amounts[key] = (amount + money.amount, money.currencyCode)
+
     for breakdown in proceeds.breakdowns if proceeds else []:
-        amounts[(breakdown.type, None)] = breakdown.subtotal
+        add((breakdown.type, None), breakdown.subtotal)
         details = [d for d in breakdown.detailedBreakdowns if d.value is not None]
         for detail in details or [models.ProceedsDetail(subtype="ITEM", value=breakdown.subtotal)]:
-            amounts[(breakdown.type, detail.subtype)] = detail.value
+            add((breakdown.type, detail.subtype), detail.value)
     return amounts
 
 
@@ -133,10 +139,9 @@ def _proceeds_money(item: models.OrderItem2026) -> dict:
                "promotion_discount_tax": ("TAX", "DISCOUNT")}
     row = {}
     for column, source in sources.items():
-        money = amounts.get(source) if source else None
-        amount = money.amount if money else None
+        amount, currency = amounts.get(source, (None, None)) if source else (None, None)
         row[column] = abs(amount) if amount is not None and "discount" in column else amount
-        row[f"{column}_currency"] = money.currencyCode if money else None
+        row[f"{column}_currency"] = currency
     return row
 
 

@@ -21,40 +21,38 @@ INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANC
                  "PACKAGES", "TAX", "PAYMENT", "FULFILLMENT_ORDERS")
 
 
-def _money(v0_money: dict | None, sign: int = 1) -> dict | None:
-    if v0_money is None:
-        return None
-    return {"amount": f"{sign * Decimal(v0_money['Amount']):.2f}", "currencyCode": v0_money["CurrencyCode"]}
+def _money(amount: Decimal, currency: str) -> dict:
+    return {"amount": f"{amount:.2f}", "currencyCode": currency}
 
 
 def _amount(item: dict, name: str) -> Decimal:
     return Decimal(item[name]["Amount"]) if item.get(name) else Decimal("0")
 
 
+def _detailed(kind: str, parts: list[tuple[str, Decimal]], currency: str) -> dict:
+    """A TAX or DISCOUNT breakdown: its subtotal, and what each part of it applies to."""
+    return {"type": kind, "subtotal": _money(sum(amount for _, amount in parts), currency),
+            "detailedBreakdowns": [{"subtype": subtype, "value": _money(amount, currency)}
+                                   for subtype, amount in parts]}
+
+
 def _item_proceeds(item: dict) -> dict:
     currency = item["ItemPrice"]["CurrencyCode"]
-    breakdowns = [{"type": "ITEM", "subtotal": _money(item["ItemPrice"])}]
+    breakdowns = [{"type": "ITEM", "subtotal": _money(_amount(item, "ItemPrice"), currency)}]
     if _amount(item, "ShippingPrice"):
-        breakdowns.append({"type": "SHIPPING", "subtotal": _money(item["ShippingPrice"])})
-    taxes = [(subtype, _amount(item, name)) for subtype, name in
-             (("ITEM", "ItemTax"), ("SHIPPING", "ShippingTax"), ("DISCOUNT", "PromotionDiscountTax"))]
-    taxes = [(subtype, amount if subtype != "DISCOUNT" else -amount) for subtype, amount in taxes if amount]
+        breakdowns.append({"type": "SHIPPING", "subtotal": _money(_amount(item, "ShippingPrice"), currency)})
+    # The tax on a discount lowers the tax; a discount lowers the proceeds.
+    taxes = [(subtype, sign * _amount(item, name)) for subtype, name, sign in
+             (("ITEM", "ItemTax", 1), ("SHIPPING", "ShippingTax", 1), ("DISCOUNT", "PromotionDiscountTax", -1))
+             if _amount(item, name)]
     if taxes:
-        breakdowns.append({"type": "TAX", "subtotal": {"amount": f"{sum(a for _, a in taxes):.2f}",
-                                                       "currencyCode": currency},
-                           "detailedBreakdowns": [{"subtype": subtype, "value": {"amount": f"{amount:.2f}",
-                                                                                 "currencyCode": currency}}
-                                                  for subtype, amount in taxes]})
+        breakdowns.append(_detailed("TAX", taxes, currency))
     discounts = [(subtype, -_amount(item, name)) for subtype, name in
                  (("ITEM", "PromotionDiscount"), ("SHIPPING", "ShippingDiscount")) if _amount(item, name)]
     if discounts:
-        breakdowns.append({"type": "DISCOUNT", "subtotal": {"amount": f"{sum(a for _, a in discounts):.2f}",
-                                                            "currencyCode": currency},
-                           "detailedBreakdowns": [{"subtype": subtype, "value": {"amount": f"{amount:.2f}",
-                                                                                 "currencyCode": currency}}
-                                                  for subtype, amount in discounts]})
+        breakdowns.append(_detailed("DISCOUNT", discounts, currency))
     total = sum(Decimal(b["subtotal"]["amount"]) for b in breakdowns)
-    return {"proceedsTotal": {"amount": f"{total:.2f}", "currencyCode": currency}, "breakdowns": breakdowns}
+    return {"proceedsTotal": _money(total, currency), "breakdowns": breakdowns}
 
 
 def _item(item: dict, included: set[str], cancelled: bool) -> dict:
@@ -63,8 +61,8 @@ def _item(item: dict, included: set[str], cancelled: bool) -> dict:
         "product": {"asin": item["ASIN"], "title": item.get("Title"), "sellerSku": item.get("SellerSKU"),
                     "condition": {"conditionType": item.get("ConditionId", "New").upper(),
                                   "conditionSubtype": item.get("ConditionSubtypeId", "New").upper()},
-                    "price": {"unitPrice": {"amount": f"{_amount(item, 'ItemPrice') / item['QuantityOrdered']:.2f}",
-                                            "currencyCode": item["ItemPrice"]["CurrencyCode"]}}},
+                    "price": {"unitPrice": _money(_amount(item, "ItemPrice") / item["QuantityOrdered"],
+                                                  item["ItemPrice"]["CurrencyCode"])}},
     }
     if "PROCEEDS" in included:
         rendered["proceeds"] = _item_proceeds(item)
@@ -103,11 +101,10 @@ def render_order(order: dict, items: list[dict], included: set[str]) -> dict:
                 by_type[breakdown["type"]] = by_type.get(breakdown["type"], Decimal("0")) + Decimal(
                     breakdown["subtotal"]["amount"])
         currency = (order.get("OrderTotal") or {}).get("CurrencyCode") or items[0]["ItemPrice"]["CurrencyCode"]
-        rendered["proceeds"] = {
-            "breakdowns": [{"type": kind, "subtotal": {"amount": f"{amount:.2f}", "currencyCode": currency}}
-                           for kind, amount in by_type.items()]}
+        rendered["proceeds"] = {"breakdowns": [{"type": kind, "subtotal": _money(amount, currency)}
+                                               for kind, amount in by_type.items()]}
         if order.get("OrderTotal"):  # none on a cancelled order, as in v0
-            rendered["proceeds"]["grandTotal"] = _money(order["OrderTotal"])
+            rendered["proceeds"]["grandTotal"] = _money(Decimal(order["OrderTotal"]["Amount"]), currency)
     if "FULFILLMENT" in included:
         rendered["fulfillment"] = {
             "fulfillmentStatus": STATUSES[order["OrderStatus"]],
