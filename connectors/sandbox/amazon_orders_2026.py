@@ -94,10 +94,12 @@ def render_order(order: dict, items: list[dict], included: set[str]) -> dict:
         rendered["recipient"] = {"deliveryAddress": {
             "city": address.get("City"), "stateOrRegion": address.get("StateOrRegion"),
             "postalCode": address.get("PostalCode"), "countryCode": address.get("CountryCode")}}
+    cancelled = order["OrderStatus"] == "Canceled"
+    rendered_items = [_item(item, included, cancelled) for item in items]
     if "PROCEEDS" in included:
-        by_type: dict[str, Decimal] = {}
-        for item in items:
-            for breakdown in _item_proceeds(item)["breakdowns"]:
+        by_type: dict[str, Decimal] = {}  # the order's breakdowns: its items' added up by type
+        for item in rendered_items:
+            for breakdown in item["proceeds"]["breakdowns"]:
                 by_type[breakdown["type"]] = by_type.get(breakdown["type"], Decimal("0")) + Decimal(
                     breakdown["subtotal"]["amount"])
         currency = (order.get("OrderTotal") or {}).get("CurrencyCode") or items[0]["ItemPrice"]["CurrencyCode"]
@@ -112,6 +114,5 @@ def render_order(order: dict, items: list[dict], included: set[str]) -> dict:
             "fulfillmentServiceLevel": SERVICE_LEVELS.get(order.get("ShipmentServiceLevelCategory"), "STANDARD"),
             "shipByWindow": {"earliestDateTime": order.get("EarliestShipDate"),
                              "latestDateTime": order.get("LatestShipDate")}}
-    cancelled = order["OrderStatus"] == "Canceled"
-    rendered["orderItems"] = [_item(item, included, cancelled) for item in items]
+    rendered["orderItems"] = rendered_items
     return rendered
