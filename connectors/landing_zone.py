@@ -72,9 +72,10 @@ def _write_once(path: Path, body: bytes) -> Path:
     return path
 
 
-def read_landed(path: Path | str) -> LandedExtract:
+def read_landed(path: Path | str, body: bytes | None = None) -> LandedExtract:
+    """The landed page at `path`; `body`: its bytes, when the caller has read them already."""
     path = Path(path)
-    body = path.read_bytes()
+    body = path.read_bytes() if body is None else body
     doc = json.loads(body)
     return LandedExtract(path=path, source=doc["source"], stream=doc["stream"], partition=doc["partition"],
                          extracted_at=datetime.fromisoformat(doc["extracted_at"]), records=doc["records"],

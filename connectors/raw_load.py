@@ -8,10 +8,17 @@ already loaded (same content hash) is skipped, so loading the same extract twice
 from __future__ import annotations
 
 import csv
+import functools
+import gc
 import hashlib
+import io
 import json
+import multiprocessing
+import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator, Set
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -145,16 +152,15 @@ class _FileRows:
     stream: str
     partition: str
     extracted_at: datetime
-    sha256: str
     records_seen: int
     rows: list[tuple[str, dict]] = field(default_factory=list)  # (table, row)
     quarantine: list[dict] = field(default_factory=list)
 
 
-def _read_extract(module, path: Path) -> _FileRows:
+def _read_extract(module, path: Path, body: bytes) -> _FileRows:
     """A landed API extract (JSON pages): validate and flatten each payload."""
-    extract = read_landed(path)
-    read = _FileRows(extract.stream, extract.partition, extract.extracted_at, extract.sha256, len(extract.records))
+    extract = read_landed(path, body)
+    read = _FileRows(extract.stream, extract.partition, extract.extracted_at, len(extract.records))
     for payload in extract.records:
         try:
             flattened = module.flatten(extract.stream, payload)
@@ -168,11 +174,11 @@ def _read_extract(module, path: Path) -> _FileRows:
     return read
 
 
-def _read_dropped_file(module, path: Path, sha256: str) -> _FileRows:
+def _read_dropped_file(module, path: Path) -> _FileRows:
     """A landed vendor report file: the source's parser reads it and quarantines its bad rows."""
     parsed = module.parse_file(path)
     read = _FileRows(module.FILE_TABLE, path.parent.name, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc),
-                     sha256, len(parsed.rows) + len(parsed.quarantined))
+                     len(parsed.rows) + len(parsed.quarantined))
     read.rows = [(module.FILE_TABLE, row) for row in parsed.rows]
     read.quarantine = [{"stream": module.FILE_TABLE, "record_id": f"line {bad.line_number}", "reason": bad.reason,
                         "_payload": json.dumps(bad.raw, sort_keys=True, default=str)} for bad in parsed.quarantined]
@@ -189,7 +195,7 @@ def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> 
     module = RAW_SOURCES[source]
     ensure_raw_tables(warehouse, source)
     with cyclic_gc_paused():
-        report, rows, landed_rows = _read_batch(module, warehouse, paths)
+        report, rows, landed_rows = _read_batch(source, warehouse, [Path(p) for p in paths])
     if not landed_rows:
         return report
     warehouse.begin()
@@ -197,7 +203,8 @@ def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> 
         for table, by_hash in rows.items():
             report.rows_inserted[table] = _insert_new(warehouse, f"{module.SCHEMA}.{table}",
                                                       _table_columns(module, table), by_hash.values())
-        _insert_new(warehouse, f"{module.SCHEMA}._landed_files", LANDED_FILES_COLUMNS, landed_rows, key="sha256")
+        _insert_new(warehouse, f"{module.SCHEMA}._landed_files", LANDED_FILES_COLUMNS, [_csv_text(landed_rows)],
+                    key="sha256")
         warehouse.commit()
     except Exception:
         warehouse.rollback()
@@ -205,55 +212,138 @@ def load_landed_files(warehouse, paths: list[Path], source: str = "shopify") -> 
     return report
 
 
-def _read_batch(module, warehouse, paths: list[Path]) -> tuple[LoadReport, dict[str, dict[str, list]], list[list]]:
+def _read_batch(source: str, warehouse, paths: list[Path]) -> tuple[LoadReport, dict[str, dict[str, str]], list]:
     """The rows of the files not loaded yet, by table and record hash, and a row of _landed_files for each file."""
     report = LoadReport()
-    already = {sha for (sha,) in warehouse.fetchall(f"select sha256 from {module.SCHEMA}._landed_files")}
-    # table -> record hash -> the row's cells in the table's column order (dedupes the batch; the last file wins)
-    rows: dict[str, dict[str, list]] = defaultdict(dict)
-    data_columns = {table: list(_table_columns(module, table))[:-len(METADATA_COLUMNS)]
-                    for table in [*module.RAW_TABLES, "_quarantine"]}
+    already = {sha for (sha,) in warehouse.fetchall(f"select sha256 from {RAW_SOURCES[source].SCHEMA}._landed_files")}
+    # table -> record hash -> the row as a CSV line of its table (dedupes the batch; the last file wins)
+    rows: dict[str, dict[str, str]] = defaultdict(dict)
     landed_rows = []
-    for path in map(Path, paths):
+    for read in _rendered_files(source, paths, already):
         # A file already loaded is told by its content hash alone: a replay does not parse or validate it again.
-        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        if sha256 in already:
+        if read.skipped or read.sha256 in already:
             report.files_skipped += 1
             continue
-        already.add(sha256)
-        read = _read_extract(module, path) if path.suffix == ".json" else _read_dropped_file(module, path, sha256)
-        meta = [str(path), _cell(read.extracted_at)]  # _landed_file, _extracted_at: the file's, on each of its rows
-        for table, row in read.rows:
-            _add_row(rows[table], data_columns[table], table, row, meta)
-        for quarantine in read.quarantine:
-            _add_row(rows["_quarantine"], data_columns["_quarantine"], "_quarantine", quarantine, meta)
-            report.quarantine_reasons.append(f"{quarantine['stream']} {quarantine['record_id']}: {quarantine['reason']}")
+        already.add(read.sha256)
+        for table, digest, line in read.rows:
+            rows[table][digest] = line
+        report.quarantine_reasons += read.quarantine_reasons
         report.files_loaded += 1
         report.records_seen += read.records_seen
-        report.quarantined += len(read.quarantine)
+        report.quarantined += len(read.quarantine_reasons)
         report.records_by_stream[read.stream] = report.records_by_stream.get(read.stream, 0) + read.records_seen
-        landed_rows.append([str(path), sha256, read.stream, read.partition, read.records_seen, len(read.quarantine)])
+        landed_rows.append([read.path, read.sha256, read.stream, read.partition, read.records_seen,
+                            len(read.quarantine_reasons)])
     return report, rows, landed_rows
 
 
-def _add_row(table_rows: dict[str, list], data_columns: list[str], table: str, row: dict, meta: list) -> None:
-    """Hash the row and keep its cells under its hash: its data columns in order, then the metadata."""
-    digest, cells = _hashed_cells(table, row)
-    table_rows[digest] = [*[cells.get(c, NULL) for c in data_columns], digest, *meta]
+@dataclass
+class _RenderedFile:
+    """One landed file as the rows it brings, each already a CSV line of its table; or only its content hash,
+    when a file with that content was loaded before (`skipped`)."""
+    path: str
+    sha256: str
+    skipped: bool = False
+    stream: str = ""
+    partition: str = ""
+    records_seen: int = 0
+    quarantine_reasons: list[str] = field(default_factory=list)
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (table, record hash, CSV line)
 
 
-def _insert_new(warehouse, table: str, columns: dict[str, str], rows, key: str = "_record_hash") -> int:
-    """Bulk-copy rows (cells in column order) into a scratch table, drop those the table has already, insert
-    the rest. Only the batch is counted, never the table: the cost of a load is what it brings, not the history."""
-    if not rows:
+def _render_file(source: str, path: Path, already: Set[str]) -> _RenderedFile:
+    """Read, validate and flatten one landed file, and write each row as the CSV line the copy reads."""
+    module = RAW_SOURCES[source]
+    body = path.read_bytes()
+    sha256 = hashlib.sha256(body).hexdigest()
+    if sha256 in already:
+        return _RenderedFile(str(path), sha256, skipped=True)
+    read = _read_extract(module, path, body) if path.suffix == ".json" else _read_dropped_file(module, path)
+    meta = [str(path), _cell(read.extracted_at)]  # _landed_file, _extracted_at: the file's, on each of its rows
+    data_columns = _data_columns(source)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    spans, end = [], 0
+    for table, row in [*read.rows, *(("_quarantine", quarantine) for quarantine in read.quarantine)]:
+        digest, cells = _hashed_cells(table, row)
+        start, end = end, end + writer.writerow([*[cells.get(c, NULL) for c in data_columns[table]], digest, *meta])
+        spans.append((table, digest, start, end))
+    text = buffer.getvalue()
+    return _RenderedFile(str(path), sha256, False, read.stream, read.partition, read.records_seen,
+                         [f"{q['stream']} {q['record_id']}: {q['reason']}" for q in read.quarantine],
+                         [(table, digest, text[start:end]) for table, digest, start, end in spans])
+
+
+@functools.cache
+def _data_columns(source: str) -> dict[str, list[str]]:
+    """Each table's columns before the metadata columns, in order."""
+    module = RAW_SOURCES[source]
+    return {table: list(_table_columns(module, table))[:-len(METADATA_COLUMNS)]
+            for table in [*module.RAW_TABLES, "_quarantine"]}
+
+
+# A batch of at least this many bytes is read by worker processes, one a core: reading is Python (JSON, pydantic,
+# a SHA-256 a row) and holds one core, while starting a worker costs ~0.7 s (it imports the connectors).
+WORKER_BATCH_BYTES = 32 * 2**20
+
+
+def _rendered_files(source: str, paths: list[Path], already: set[str]) -> Iterator[_RenderedFile]:
+    """Each file rendered, in the order of `paths`: in this process, or for a big batch in worker processes
+    (spawned, so a caller's threads and open warehouse are never forked)."""
+    workers = len(os.sched_getaffinity(0))
+    if workers < 2 or len(paths) < 2 or not _holds_at_least(paths, WORKER_BATCH_BYTES):
+        for path in paths:
+            yield _render_file(source, path, already)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(source, frozenset(already)))
+    try:
+        yield from pool.map(_render_in_worker, paths, chunksize=max(1, len(paths) // (workers * 4)))
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _holds_at_least(paths: list[Path], size: int) -> bool:
+    total = 0
+    for path in paths:
+        total += path.stat().st_size
+        if total >= size:
+            return True
+    return False
+
+
+_worker_batch: tuple[str, frozenset[str]] = ("", frozenset())  # a worker's source and the files loaded before
+
+
+def _start_worker(source: str, already: frozenset[str]) -> None:
+    global _worker_batch
+    _worker_batch = (source, already)
+    gc.disable()  # the worker lives for one batch of bulk reads (see connectors/gc_pause.py)
+
+
+def _render_in_worker(path: Path) -> _RenderedFile:
+    source, already = _worker_batch
+    return _render_file(source, path, already)
+
+
+def _csv_text(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def _insert_new(warehouse, table: str, columns: dict[str, str], lines, key: str = "_record_hash") -> int:
+    """Bulk-copy rows (CSV lines, cells in column order) into a scratch table, drop those the table has already,
+    insert the rest. Only the batch is counted, never the table: the cost of a load is what it brings, not the
+    history."""
+    if not lines:
         return 0
     scratch = "_incoming_" + table.replace(".", "_")
     warehouse.execute(f"drop table if exists {scratch}")
     warehouse.execute(f"create temp table {scratch} ({_column_list(columns)})")
     with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        csv.writer(handle).writerow(columns)
+        handle.writelines(lines)
     try:
         warehouse.copy_csv(scratch, columns, Path(handle.name))
     finally:

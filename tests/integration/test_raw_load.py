@@ -105,3 +105,39 @@ def test_a_replay_skips_loaded_files_by_their_content_hash_without_reading_them_
     assert (rest.files_skipped, rest.files_loaded) == (3, 2)
     assert rest.rows_inserted == {"payouts": len(WORLD.store.payouts),
                                   "balance_transactions": len(WORLD.store.balance_transactions)}
+
+
+def _table_rows(wh, table: str) -> list:
+    columns = [f'"{c}"' for (c,) in wh.fetchall(
+        "select column_name from information_schema.columns where table_schema = 'raw_shopify' and table_name = ? "
+        "and column_name != '_loaded_at' order by ordinal_position", [table])]
+    return sorted(wh.fetchall(f"select {', '.join(columns)} from raw_shopify.{table}"), key=repr)
+
+
+def test_a_big_batch_is_read_by_worker_processes_into_the_same_rows(tmp_path, monkeypatch):
+    from connectors import raw_load
+
+    landing = LandingZone(tmp_path / "landing")
+    files = _land_world(landing)
+    same_content = landing.land("shopify", "payouts", "2026-11-03", WORLD.store.payouts,
+                                extracted_at=read_landed(files[3]).extracted_at, page=0)
+    batch = [*files, same_content, files[0]]  # a file twice in the batch: read once
+    with connect(str(tmp_path / "one_process.duckdb")) as wh:
+        load_landed_files(wh, files[:2])
+        in_process = load_landed_files(wh, batch)
+        expected = {t: _table_rows(wh, t) for t in ["orders", "transactions", "payouts", "_quarantine", "_landed_files"]}
+
+    def not_here(*args):
+        raise AssertionError("a batch over WORKER_BATCH_BYTES was read in the caller's process")
+
+    with connect(str(tmp_path / "workers.duckdb")) as wh:
+        load_landed_files(wh, files[:2])  # small: in this process
+        monkeypatch.setattr(raw_load, "WORKER_BATCH_BYTES", 0)
+        monkeypatch.setattr(raw_load, "_render_file", not_here)  # the spawned workers import their own
+        by_workers = load_landed_files(wh, batch)
+        assert {t: _table_rows(wh, t) for t in expected} == expected
+
+    assert (by_workers.files_loaded, by_workers.files_skipped) == (in_process.files_loaded, in_process.files_skipped)
+    assert (by_workers.files_loaded, by_workers.files_skipped) == (3, 4)
+    assert by_workers.rows_inserted == in_process.rows_inserted and by_workers.rows_inserted["transactions"] > 0
+    assert by_workers.records_by_stream == in_process.records_by_stream
