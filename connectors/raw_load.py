@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import gc
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Set
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -283,24 +280,22 @@ def _data_columns(source: str) -> dict[str, list[str]]:
 
 
 # A batch of at least this many bytes is read by worker processes, one a core: reading is Python (JSON, pydantic,
-# a SHA-256 a row) and holds one core, while starting a worker costs ~0.7 s (it imports the connectors).
+# a SHA-256 a row) and holds one core, while starting a worker costs ~0.6 s (it imports the connectors).
 WORKER_BATCH_BYTES = 32 * 2**20
 
 
 def _rendered_files(source: str, paths: list[Path], already: set[str]) -> Iterator[_RenderedFile]:
-    """Each file rendered, in the order of `paths`: in this process, or for a big batch in worker processes
-    (spawned, so a caller's threads and open warehouse are never forked)."""
+    """Each file rendered, in the order of `paths`: in this process, or for a big batch by worker processes."""
     workers = len(os.sched_getaffinity(0))
     if workers < 2 or len(paths) < 2 or not _holds_at_least(paths, WORKER_BATCH_BYTES):
         for path in paths:
             yield _render_file(source, path, already)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(source, frozenset(already)))
-    try:
-        yield from pool.map(_render_in_worker, paths, chunksize=max(1, len(paths) // (workers * 4)))
-    finally:
-        pool.shutdown(cancel_futures=True)
+    from connectors import raw_load_worker  # a module of its own: `python -m` runs it as __main__
+
+    shares = raw_load_worker.render_in_workers(source, [paths[i::workers] for i in range(workers)], already)
+    for position in range(len(paths)):  # the shares were dealt like cards: take them back in the same order
+        yield shares[position % workers][position // workers]
 
 
 def _holds_at_least(paths: list[Path], size: int) -> bool:
@@ -310,20 +305,6 @@ def _holds_at_least(paths: list[Path], size: int) -> bool:
         if total >= size:
             return True
     return False
-
-
-_worker_batch: tuple[str, frozenset[str]] = ("", frozenset())  # a worker's source and the files loaded before
-
-
-def _start_worker(source: str, already: frozenset[str]) -> None:
-    global _worker_batch
-    _worker_batch = (source, already)
-    gc.disable()  # the worker lives for one batch of bulk reads (see connectors/gc_pause.py)
-
-
-def _render_in_worker(path: Path) -> _RenderedFile:
-    source, already = _worker_batch
-    return _render_file(source, path, already)
 
 
 def _csv_text(rows: list[list]) -> str:

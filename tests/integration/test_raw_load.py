@@ -141,3 +141,17 @@ def test_a_big_batch_is_read_by_worker_processes_into_the_same_rows(tmp_path, mo
     assert (by_workers.files_loaded, by_workers.files_skipped) == (3, 4)
     assert by_workers.rows_inserted == in_process.rows_inserted and by_workers.rows_inserted["transactions"] > 0
     assert by_workers.records_by_stream == in_process.records_by_stream
+
+
+def test_a_worker_that_fails_fails_the_load_with_its_reason(tmp_path, monkeypatch):
+    from connectors import raw_load
+
+    files = _land_world(LandingZone(tmp_path / "landing"))
+    torn = tmp_path / "landing" / "shopify" / "orders" / "2026-11-04" / "torn.json"
+    torn.parent.mkdir(parents=True)
+    torn.write_text('{"source": "shopify", "records": [')
+    monkeypatch.setattr(raw_load, "WORKER_BATCH_BYTES", 0)
+    with connect(str(tmp_path / "wh.duckdb")) as wh:
+        with pytest.raises(RuntimeError, match="JSONDecodeError"):
+            load_landed_files(wh, [*files, torn])
+        assert wh.fetchall("select count(*) from raw_shopify._landed_files") == [(0,)]
