@@ -89,13 +89,16 @@ class EventStore:
         return any((self.root / vendor).glob(f"*/{file_name(event_id)}"))
 
     def files(self, vendor: str | None = None) -> list[Path]:
-        """Every stored event file, oldest received day first."""
-        return sorted(self.root.glob(f"{vendor or '*'}/*/*.json"), key=lambda p: (p.parent.name, str(p)))
+        """Every stored event file (absolute), oldest received day first."""
+        return sorted(self.root.resolve().glob(f"{vendor or '*'}/*/*.json"), key=lambda p: (p.parent.name, str(p)))
 
     def pending(self, loaded: Iterable[str | Path], vendor: str | None = None) -> list[Path]:
         """Stored event files not among `loaded` (e.g. raw_tables.loaded_files(warehouse))."""
-        done = {str(Path(p).resolve()) for p in loaded}
-        return [p for p in self.files(vendor) if str(p.resolve()) not in done]
+        # Compared as absolute paths. Resolving each of a day's hundred thousand files costs seconds of
+        # syscalls; the store makes no links below its root, so its files are absolute once the root is.
+        root = f"{self.root.resolve()}{os.sep}"
+        done = {p if p.startswith(root) else str(Path(p).resolve()) for p in map(str, loaded)}
+        return [p for p in self.files(vendor) if str(p) not in done]
 
     @contextmanager
     def _vendor_lock(self, vendor: str):
