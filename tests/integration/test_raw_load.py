@@ -125,7 +125,8 @@ def test_a_big_batch_is_read_by_worker_processes_into_the_same_rows(tmp_path, mo
     with connect(str(tmp_path / "one_process.duckdb")) as wh:
         load_landed_files(wh, files[:2])
         in_process = load_landed_files(wh, batch)
-        expected = {t: _table_rows(wh, t) for t in ["orders", "transactions", "payouts", "_quarantine", "_landed_files"]}
+        tables = ["orders", "transactions", "payouts", "_quarantine", "_landed_files"]
+        expected = {t: _table_rows(wh, t) for t in tables}
 
     def not_here(*args):
         raise AssertionError("a batch over WORKER_BATCH_BYTES was read in the caller's process")
