@@ -8,6 +8,7 @@ file as the loader does in its own process, and pickles the rendered files, in t
 """
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -17,16 +18,21 @@ from pathlib import Path
 from connectors import raw_load
 from connectors.gc_pause import cyclic_gc_paused
 
+# A worker imports this checkout's connectors however its caller found them: Dagster puts a code location's
+# working directory on sys.path itself, and a child process inherits only the environment.
+_CHECKOUT = str(Path(__file__).resolve().parents[1])
+
 
 def render_in_workers(source: str, shares: list[list[Path]], already: set[str]) -> list[list]:
     """Each share of paths rendered by a worker process of its own, all at once; the shares' results in order."""
     with tempfile.TemporaryDirectory(prefix="raw-load-") as scratch:
         started = []
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_CHECKOUT, os.environ.get("PYTHONPATH")]))}
         for number, share in enumerate(shares):
             job, result = Path(scratch, f"job-{number}"), Path(scratch, f"result-{number}")
             job.write_bytes(pickle.dumps((share, already), protocol=pickle.HIGHEST_PROTOCOL))
             started.append((subprocess.Popen([sys.executable, "-m", __name__, source, str(job), str(result)],
-                                             stderr=subprocess.PIPE), result))
+                                             env=env, stderr=subprocess.PIPE), result))
         for worker, _ in started:
             _, stderr = worker.communicate()
             if worker.returncode:
