@@ -23,7 +23,6 @@ class LandedExtract:
     partition: str
     extracted_at: datetime
     records: list[dict]
-    sha256: str
 
 
 class LandingZone:
@@ -72,11 +71,9 @@ def _write_once(path: Path, body: bytes) -> Path:
     return path
 
 
-def read_landed(path: Path | str, body: bytes | None = None) -> LandedExtract:
-    """The landed page at `path`; `body`: its bytes, when the caller has read them already."""
+def read_landed(path: Path | str) -> LandedExtract:
+    """The landed page at `path`."""
     path = Path(path)
-    body = path.read_bytes() if body is None else body
-    doc = json.loads(body)
+    doc = json.loads(path.read_bytes())
     return LandedExtract(path=path, source=doc["source"], stream=doc["stream"], partition=doc["partition"],
-                         extracted_at=datetime.fromisoformat(doc["extracted_at"]), records=doc["records"],
-                         sha256=hashlib.sha256(body).hexdigest())
+                         extracted_at=datetime.fromisoformat(doc["extracted_at"]), records=doc["records"])

@@ -3,8 +3,8 @@
 A big batch of landed files is read by one worker a core (connectors/raw_load.py). A worker is a fresh
 interpreter started on this module, not a fork (the caller may hold threads and an open warehouse) and not a
 multiprocessing spawn (which would import the caller's main module first: Dagster's, seconds of imports).
-It reads its share of the paths and the content hashes already loaded from the pickled JOB file, renders every
-file as the loader does in its own process, and pickles the rendered files, in the order of its share, to RESULT.
+It reads its share of the batch's new files (path, content hash) from the pickled JOB file, renders each as the
+loader does in its own process, and pickles the rendered files, in the order of its share, to RESULT.
 """
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ from connectors.gc_pause import cyclic_gc_paused
 _CHECKOUT = str(Path(__file__).resolve().parents[1])
 
 
-def render_in_workers(source: str, shares: list[list[Path]], already: set[str]) -> list[list]:
+def render_in_workers(source: str, shares: list[list[tuple[Path, str]]]) -> list[list]:
     """Each share of paths rendered by a worker process of its own, all at once; the shares' results in order."""
     with tempfile.TemporaryDirectory(prefix="raw-load-") as scratch:
         started = []
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_CHECKOUT, os.environ.get("PYTHONPATH")]))}
         for number, share in enumerate(shares):
             job, result = Path(scratch, f"job-{number}"), Path(scratch, f"result-{number}")
-            job.write_bytes(pickle.dumps((share, already), protocol=pickle.HIGHEST_PROTOCOL))
+            job.write_bytes(pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
             started.append((subprocess.Popen([sys.executable, "-m", __name__, source, str(job), str(result)],
                                              env=env, stderr=subprocess.PIPE), result))
         for worker, _ in started:
@@ -43,9 +43,9 @@ def render_in_workers(source: str, shares: list[list[Path]], already: set[str]) 
 
 def main(argv: list[str]) -> int:
     source, job, result = argv
-    paths, already = pickle.loads(Path(job).read_bytes())
+    files = pickle.loads(Path(job).read_bytes())
     with cyclic_gc_paused():
-        rendered = [raw_load._render_file(source, path, already) for path in paths]
+        rendered = [raw_load._render_file(source, path, sha256) for path, sha256 in files]
     Path(result).write_bytes(pickle.dumps(rendered, protocol=pickle.HIGHEST_PROTOCOL))
     return 0
 

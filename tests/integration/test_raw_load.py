@@ -115,7 +115,7 @@ def _table_rows(wh, table: str) -> list:
 
 
 def test_a_big_batch_is_read_by_worker_processes_into_the_same_rows(tmp_path, monkeypatch):
-    from connectors import raw_load
+    from connectors import raw_load, raw_load_worker
 
     landing = LandingZone(tmp_path / "landing")
     files = _land_world(landing)
@@ -131,12 +131,22 @@ def test_a_big_batch_is_read_by_worker_processes_into_the_same_rows(tmp_path, mo
     def not_here(*args):
         raise AssertionError("a batch over WORKER_BATCH_BYTES was read in the caller's process")
 
+    dealt, workers_render = [], raw_load_worker.render_in_workers
+
+    def render_in_workers(source, shares):
+        dealt.extend(path for share in shares for path, _ in share)
+        return workers_render(source, shares)
+
     with connect(str(tmp_path / "workers.duckdb")) as wh:
         load_landed_files(wh, files[:2])  # small: in this process
         monkeypatch.setattr(raw_load, "WORKER_BATCH_BYTES", 0)
         monkeypatch.setattr(raw_load, "_render_file", not_here)  # the spawned workers import their own
+        monkeypatch.setattr(raw_load_worker, "render_in_workers", render_in_workers)
         by_workers = load_landed_files(wh, batch)
         assert {t: _table_rows(wh, t) for t in expected} == expected
+
+    # Only the files new to the warehouse went to the workers, each content once.
+    assert sorted(dealt) == sorted(files[2:])
 
     assert (by_workers.files_loaded, by_workers.files_skipped) == (in_process.files_loaded, in_process.files_skipped)
     assert (by_workers.files_loaded, by_workers.files_skipped) == (3, 4)
