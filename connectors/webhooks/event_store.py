@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 SOURCE = "webhooks"
+LISTING_MARGIN_NS = 2_000_000_000
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
@@ -92,13 +93,37 @@ class EventStore:
         """Every stored event file (absolute), oldest received day first."""
         return sorted(self.root.resolve().glob(f"{vendor or '*'}/*/*.json"), key=lambda p: (p.parent.name, str(p)))
 
-    def pending(self, loaded: Iterable[str | Path], vendor: str | None = None) -> list[Path]:
-        """Stored event files not among `loaded` (e.g. raw_tables.loaded_files(warehouse))."""
+    def day_folders(self) -> list[Path]:
+        """Every vendor's folder of a received day (absolute), oldest day first."""
+        return sorted((p for p in self.root.resolve().glob("*/*") if p.is_dir()), key=_oldest_day_first)
+
+    def folders_changed_since(self, listed_at_ns: int | None) -> list[Path]:
+        """The day folders that may hold files a listing begun at `listed_at_ns` (`time.time_ns()`) did not see;
+        every folder when None. A folder whose modification time is older than the listing gained no file since:
+        adding a file sets it. The margin covers coarse file-system timestamps and a clock a little off."""
+        if listed_at_ns is None:
+            return self.day_folders()
+        unchanged_before = listed_at_ns - LISTING_MARGIN_NS
+        return [folder for folder in self.day_folders() if folder.stat().st_mtime_ns >= unchanged_before]
+
+    def stamp(self) -> str:
+        """A text that changes whenever an event is stored: each day folder's modification time, which adding a
+        file sets, without listing every event ever stored. Two files added within one tick of a coarse file-system
+        clock leave the time as it was, so the most recently modified folders add how many events they hold."""
+        folders = [(folder, folder.stat().st_mtime_ns) for folder in self.day_folders()]
+        newest = max((mtime for _, mtime in folders), default=0)
+        return "\n".join(f"{folder} {mtime} {_count_events(folder) if newest - mtime < LISTING_MARGIN_NS else ''}"
+                         for folder, mtime in folders)
+
+    def pending(self, loaded: Iterable[str | Path], folders: Iterable[Path] | None = None) -> list[Path]:
+        """Stored event files not among `loaded` (e.g. raw_tables.loaded_files(warehouse)), in `folders` (day
+        folders; every one when None), oldest received day first."""
         # Compared as absolute paths. Resolving each of a day's hundred thousand files costs seconds of
         # syscalls; the store makes no links below its root, so its files are absolute once the root is.
         root = f"{self.root.resolve()}{os.sep}"
         done = {p if p.startswith(root) else str(Path(p).resolve()) for p in map(str, loaded)}
-        return [p for p in self.files(vendor) if str(p) not in done]
+        folders = self.day_folders() if folders is None else sorted(folders, key=_oldest_day_first)
+        return [p for folder in folders for p in sorted(folder.glob("*.json")) if str(p) not in done]
 
     @contextmanager
     def _vendor_lock(self, vendor: str):
@@ -110,6 +135,15 @@ class EventStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _count_events(folder: Path) -> int:
+    with os.scandir(folder) as entries:
+        return sum(1 for entry in entries if entry.name.endswith(".json") and not entry.name.startswith("."))
+
+
+def _oldest_day_first(folder: Path) -> tuple[str, str]:
+    return folder.name, folder.parent.name  # <vendor>/<received day>: the day, then the vendor
 
 
 def _create_once(path: Path, body: bytes) -> bool:

@@ -10,7 +10,9 @@ validate is quarantined by the loader with the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from connectors.webhooks.models import AdyenNotificationItem, StoredEvent, StripeEvent
 
@@ -66,10 +68,35 @@ def flatten(stream: str, payload: dict) -> Rows:
                         "received_at": stored.received_at, **VENDORS[stored.vendor](stored)}]}
 
 
-def loaded_files(warehouse) -> set[str]:
-    """The event files raw_webhooks has loaded already (EventStore.pending takes them)."""
-    exists = warehouse.fetchall("select count(*) from information_schema.tables "
-                                "where table_schema = ? and table_name = '_landed_files'", [SCHEMA])[0][0]
-    if not exists:
+def loaded_files(warehouse, folders: Iterable[Path] | None = None) -> set[str]:
+    """The event files raw_webhooks has loaded already (EventStore.pending takes them); only those of `folders`
+    (the event store's <vendor>/<received day> folders) when given."""
+    if not _exists(warehouse, "_landed_files"):
         return set()
-    return {path for (path,) in warehouse.fetchall(f"select landed_file from {SCHEMA}._landed_files")}
+    sql, params = f"select landed_file from {SCHEMA}._landed_files", []
+    if folders is not None:
+        params = sorted({f"{folder.parent.name}/{folder.name}" for folder in folders})
+        if not params:
+            return set()
+        sql += f" where stream || '/' || partition_key in ({', '.join('?' * len(params))})"
+    return {path for (path,) in warehouse.fetchall(sql, params)}
+
+
+def last_listing(warehouse) -> int | None:
+    """When the listing of the last load of stored events began (`time.time_ns()`), None before the first."""
+    if not _exists(warehouse, "_listings"):
+        return None
+    return warehouse.fetchall(f"select max(listed_at_ns) from {SCHEMA}._listings")[0][0]
+
+
+def record_listing(warehouse, listed_at_ns: int) -> None:
+    """Every file stored before `listed_at_ns` is loaded now: the next load need not list folders unchanged since."""
+    warehouse.begin()
+    warehouse.execute(f"create table if not exists {SCHEMA}._listings (listed_at_ns bigint, recorded_at timestamptz)")
+    warehouse.execute(f"insert into {SCHEMA}._listings values (?, current_timestamp)", [listed_at_ns])
+    warehouse.commit()
+
+
+def _exists(warehouse, table: str) -> bool:
+    return warehouse.fetchall("select count(*) from information_schema.tables "
+                              "where table_schema = ? and table_name = ?", [SCHEMA, table])[0][0] > 0

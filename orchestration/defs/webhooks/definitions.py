@@ -1,5 +1,6 @@
 """Webhook events: the receiver (`omnirecon webhooks serve`) stores each event once; a sensor loads them."""
 import hashlib
+import time
 
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, DefaultSensorStatus, Definitions, MaterializeResult,
                      RunRequest, SensorEvaluationContext, SkipReason, define_asset_job, multi_asset, sensor)
@@ -22,10 +23,17 @@ def _store() -> EventStore:
                               "row per event id however often it was delivered (bad bodies in _quarantine).")
                     for key in RAW_KEYS], pool="warehouse_writer")
 def webhook_events(context: AssetExecutionContext, warehouse: WarehouseResource):
+    store = _store()
     with warehouse.connect() as wh:
-        pending = _store().pending(raw_tables.loaded_files(wh))
+        # Only the day folders changed since the last load are listed: a load costs the events new since, not
+        # every event ever stored.
+        listed_at_ns = time.time_ns()
+        folders = store.folders_changed_since(raw_tables.last_listing(wh))
+        pending = store.pending(raw_tables.loaded_files(wh, folders), folders)
         report = load_landed_files(wh, pending, source="webhooks")
-    context.log.info(f"loaded {report.files_loaded} stored events, {report.quarantined} quarantined")
+        raw_tables.record_listing(wh, listed_at_ns)
+    context.log.info(f"loaded {report.files_loaded} stored events from {len(folders)} changed day folders, "
+                     f"{report.quarantined} quarantined")
     yield MaterializeResult(asset_key=RAW_KEYS[0], metadata={"events_loaded": report.files_loaded,
                                                              "rows_inserted": report.rows_inserted.get("events", 0)})
     yield MaterializeResult(asset_key=RAW_KEYS[1], metadata={"quarantined": report.quarantined})
@@ -38,11 +46,10 @@ webhook_events_load = define_asset_job("webhook_events_load", selection=RAW_KEYS
 @sensor(job=webhook_events_load, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Starts a load when the webhook receiver has stored new events.")
 def webhook_events_stored(context: SensorEvaluationContext):
-    files = _store().files()
-    if not files:
+    stamp = _store().stamp()
+    if not stamp:
         return SkipReason("no webhook events stored yet")
-    # Files are only ever added: the newest set of names says whether anything new arrived.
-    return RunRequest(run_key=hashlib.sha256("\n".join(map(str, files)).encode()).hexdigest())
+    return RunRequest(run_key=hashlib.sha256(stamp.encode()).hexdigest())
 
 
 defs = Definitions(assets=[webhook_events], jobs=[webhook_events_load], sensors=[webhook_events_stored])
