@@ -34,6 +34,7 @@ def reload_raw_tables(warehouse, landing, days: list[str]) -> ReplayReport:
     landed. A row that an earlier day's file also holds stays (its first file is outside the range); one
     that only these days hold comes back from its file, so the raw tables end as a first load left them."""
     from connectors.raw_load import RAW_SOURCES, ensure_every_raw_table, load_landed_files
+    from connectors.webhooks import raw_tables as webhook_raw_tables
 
     report = ReplayReport()
     ensure_every_raw_table(warehouse)
@@ -49,6 +50,7 @@ def reload_raw_tables(warehouse, landing, days: list[str]) -> ReplayReport:
                 if dropped:
                     report.rows_dropped[f"{schema}.{table}"] = dropped
             warehouse.execute(f"delete from {schema}._landed_files where partition_key in ({marks})", days)
+        webhook_raw_tables.forget_listings(warehouse)  # should the reload below fail, the next webhook load finds them
         warehouse.commit()
     except BaseException:
         warehouse.rollback()

@@ -97,6 +97,12 @@ def record_listing(warehouse, listed_at_ns: int) -> None:
     warehouse.commit()
 
 
+def forget_listings(warehouse) -> None:
+    """The next load lists every folder again: for when loaded files are forgotten (a replay drops them)."""
+    if _exists(warehouse, "_listings"):
+        warehouse.execute(f"delete from {SCHEMA}._listings")
+
+
 def _exists(warehouse, table: str) -> bool:
     return warehouse.fetchall("select count(*) from information_schema.tables "
                               "where table_schema = ? and table_name = ?", [SCHEMA, table])[0][0] > 0

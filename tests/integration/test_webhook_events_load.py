@@ -111,3 +111,27 @@ def test_the_sensor_asks_for_a_run_when_an_event_is_stored_and_only_then(omnirec
     _store(store, 3, 2)
     os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert run_key() not in (None, first, second)
+
+
+def test_a_replay_that_fails_after_forgetting_the_loaded_events_leaves_them_for_the_next_load(
+        warehouse_resource, monkeypatch):
+    from connectors import raw_load
+    from connectors.landing_zone import LandingZone
+    from orchestration.raw_replay import reload_raw_tables
+
+    store = EventStore(local_paths.landing_root())
+    for day in (2, 3):
+        _store(store, 100 + day, day)
+    assert _load(warehouse_resource)["events_loaded"] == 2
+    _age(store, 3600)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the replay's reload died")
+
+    target = warehouse_resource.dsn() if warehouse_resource.target == "postgres" else warehouse_resource.duckdb_path
+    with monkeypatch.context() as patched, connect(target) as wh, pytest.raises(RuntimeError, match="reload died"):
+        patched.setattr(raw_load, "load_landed_files", crash)
+        reload_raw_tables(wh, LandingZone(local_paths.landing_root()), ["2026-11-03"])
+    assert _events(warehouse_resource) == ["orders-delete-102"]
+    assert _load(warehouse_resource)["events_loaded"] == 1  # every folder listed again: the day's event is back
+    assert _events(warehouse_resource) == ["orders-delete-102", "orders-delete-103"]
