@@ -86,13 +86,14 @@ def last_listing(warehouse) -> int | None:
     """When the listing of the last load of stored events began (`time.time_ns()`), None before the first."""
     if not _exists(warehouse, "_listings"):
         return None
-    return warehouse.fetchall(f"select max(listed_at_ns) from {SCHEMA}._listings")[0][0]
+    return warehouse.fetchall(f"select max(listed_at_ns) from {SCHEMA}._listings")[0][0]  # None when forgotten
 
 
 def record_listing(warehouse, listed_at_ns: int) -> None:
     """Every file stored before `listed_at_ns` is loaded now: the next load need not list folders unchanged since."""
     warehouse.begin()
     warehouse.execute(f"create table if not exists {SCHEMA}._listings (listed_at_ns bigint, recorded_at timestamptz)")
+    warehouse.execute(f"delete from {SCHEMA}._listings")  # only the last one counts: one row, whatever the history
     warehouse.execute(f"insert into {SCHEMA}._listings values (?, current_timestamp)", [listed_at_ns])
     warehouse.commit()
 
