@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import pytest
 from dagster import build_sensor_context, materialize
 
-from connectors.warehouse import connect
 from connectors.webhooks.event_store import EventStore, WebhookEvent
 from orchestration import local_paths
 from orchestration.defs.webhooks.definitions import webhook_events, webhook_events_stored
@@ -48,8 +47,7 @@ def _load(resource: WarehouseResource) -> dict:
 
 
 def _events(resource: WarehouseResource) -> list[str]:
-    target = resource.dsn() if resource.target == "postgres" else resource.duckdb_path
-    with connect(target) as wh:
+    with resource.connect() as wh:
         return sorted(event_id for (event_id,) in wh.fetchall("select event_id from raw_webhooks.events"))
 
 
@@ -128,8 +126,8 @@ def test_a_replay_that_fails_after_forgetting_the_loaded_events_leaves_them_for_
     def crash(*args, **kwargs):
         raise RuntimeError("the replay's reload died")
 
-    target = warehouse_resource.dsn() if warehouse_resource.target == "postgres" else warehouse_resource.duckdb_path
-    with monkeypatch.context() as patched, connect(target) as wh, pytest.raises(RuntimeError, match="reload died"):
+    with monkeypatch.context() as patched, warehouse_resource.connect() as wh, \
+            pytest.raises(RuntimeError, match="reload died"):
         patched.setattr(raw_load, "load_landed_files", crash)
         reload_raw_tables(wh, LandingZone(local_paths.landing_root()), ["2026-11-03"])
     assert _events(warehouse_resource) == ["orders-delete-102"]
