@@ -64,6 +64,7 @@ def test_captures_near_an_amount_are_those_a_full_scan_finds_in_capture_order():
         expected = [p for p in captures
                     if abs(p.amount - amount) <= AMOUNT_TOLERANCE and abs(p.at - at) < KEYED_ISOLATION]
         assert near.near(amount, at) == expected
+        assert near.any_near(amount, at) is bool(expected)
     # a capture is near itself, and exactly at the tolerance counts
     first = captures[0]
     assert first in near.near(first.amount, first.at)
@@ -85,6 +86,7 @@ def test_an_unrecorded_sale_finds_an_amount_no_sale_comes_near_even_when_sales_c
     assert row.role == "unrecorded_sale"
     assert row.gross > max(p.amount for p in world.card_payments) + AMOUNT_TOLERANCE
     assert not simulation.captures_near.near(row.gross, beside.at)
+    assert not simulation.captures_near.any_near(row.gross, beside.at)
 
 
 def test_a_fake_api_keeps_a_listing_until_its_records_change():
