@@ -7,10 +7,11 @@ the peak of the whole tree's summed PSS (see _pss_kb), sampled every SAMPLE_SECO
 missed). The samples carry wall-clock times, so a stage that is only part of a child's run (a dbt model)
 gets the peak of the samples taken while it ran.
 
-Reading a process's PSS walks its page tables under its memory-map lock: ~0.4 s for the 11 GB sandbox of
-300,000 orders a day. Sampled back to back, that took ~2/3 of one of the machine's two cores from the run
-being measured and stalled the sandbox's own allocations, so a sampler rests SAMPLER_REST times as long as
-its last sample took (never less than SAMPLE_SECONDS): at most a twentieth of a core, whatever the size.
+Reading a process's PSS walks its page tables under its memory-map lock: ~0.1 s for the 5 GB sandbox of
+100,000 orders a day, ~0.4 s at 11 GB. Resting 0.1 s between samples whatever they took, the samplers took two
+thirds of one of the machine's two cores from the run being measured and stalled the sandbox's allocations,
+so a sampler rests SAMPLER_REST times as long as its last sample took (never less than SAMPLE_SECONDS): at
+most a twentieth of a core, whatever the size.
 """
 from __future__ import annotations
 

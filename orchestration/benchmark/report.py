@@ -32,7 +32,8 @@ def render(report: dict) -> str:
     lines.append(f"  total      {t['seconds']:>8.1f} s wall, peak {t['peak_rss_mb']:.0f} MB (the bench's whole "
                  f"process tree, sandbox included); CPU {t['cpu_seconds']:.1f}s "
                  f"(sandbox {t['sandbox_process_cpu_seconds']:.1f}, "
-                 f"ingest {t['ingest_cpu_seconds']:.1f}, close {t['close_cpu_seconds']:.1f}); load average "
+                 f"ingest {t['ingest_cpu_seconds']:.1f}, close {t['close_cpu_seconds']:.1f}; measuring "
+                 f"{t['bench_process_cpu_seconds']:.1f}); load average "
                  f"{report['machine']['load_average_at_start'][0]:.1f} at start, "
                  f"{report['machine']['load_average_at_end'][0]:.1f} at end")
     m = report["matching_baseline"]

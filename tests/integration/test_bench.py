@@ -37,6 +37,8 @@ def test_bench_measures_every_stage_and_equals_the_truth(tmp_path, capsys):
     assert volume["only_in_baseline"] == volume["only_in_mart"] == 0 and volume["equal"] is True
     assert volume["dbt_seconds"] > 0 and volume["baseline_seconds"] > 0 and "matching at " in printed
     assert report["total"]["peak_rss_mb"] > 0 and report["total"]["cpu_seconds"] > 0
+    # what the measuring itself cost is reported, apart from the pipeline's CPU
+    assert 0 < report["total"]["bench_process_cpu_seconds"] and "measuring " in printed
     # the close builds and tests the day's data; dbt's unit tests (fixed inputs) are CI's (tests/dbt)
     by_type = report["overheads"]["dbt_nodes_by_type"]
     assert by_type["model"] > 50 and by_type["test"] > 100 and "unit_test" not in by_type, by_type
