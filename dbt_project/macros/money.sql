@@ -13,3 +13,11 @@
 {% macro as_money(expression) -%}
     cast({{ expression }} as {{ money_type() }})
 {%- endmacro %}
+
+{#- An amount times a rate (an FX rate, a fee percentage), exact at any size. DuckDB multiplies two
+    decimals of 18 digits or fewer in 64 bits and keeps 18: numeric(18,4) x numeric(18,8) is
+    numeric(18,12), which overflows from 1,000,000 (one day's payout of a large retailer). Widened
+    first, the product is numeric(38,12). PostgreSQL's numeric has no such limit. -#}
+{% macro times_rate(amount, rate) -%}
+    (cast({{ amount }} as numeric(38,4)) * {{ rate }})
+{%- endmacro %}

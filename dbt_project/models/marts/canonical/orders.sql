@@ -47,7 +47,7 @@ select
     financial_status,
     functional_currency,
     fx_rate,
-    {{ as_money('order_total * fx_rate') }} as order_total_functional,
+    {{ as_money(times_rate('order_total', 'fx_rate')) }} as order_total_functional,
     correlation_id
 
 from converted

@@ -55,8 +55,8 @@ select
     legal_entity_id,
     functional_currency,
     fx_rate,
-    {{ as_money('gross_amount * fx_rate') }} as gross_amount_functional,
-    {{ as_money('net_amount * fx_rate') }} as net_amount_functional,
+    {{ as_money(times_rate('gross_amount', 'fx_rate')) }} as gross_amount_functional,
+    {{ as_money(times_rate('net_amount', 'fx_rate')) }} as net_amount_functional,
     correlation_id
 
 from converted

@@ -125,7 +125,7 @@ rounded as (
 
     select
         *,
-        round(signed_amount * fx_rate, 2) as functional_signed_amount,
+        round({{ times_rate('signed_amount', 'fx_rate') }}, 2) as functional_signed_amount,
         row_number() over (partition by batch_id order by role_order, account_code) as line_number,
         row_number() over (partition by batch_id order by abs(signed_amount) desc, role_order, account_code) as size_rank
 

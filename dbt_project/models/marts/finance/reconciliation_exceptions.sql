@@ -185,7 +185,8 @@ fee_mismatches as (
         select
             settlement_lines.settlement_line_id,
             -- positive, so round's half-away-from-zero is half up on both engines
-            round(fee_schedules.percent_rate * abs(settlement_lines.gross_amount) + fee_schedules.fixed_fee, 2) as fee,
+            round({{ times_rate('abs(settlement_lines.gross_amount)', 'fee_schedules.percent_rate') }}
+                + fee_schedules.fixed_fee, 2) as fee,
             fee_schedules.tolerance
         from settlement_lines
         inner join {{ ref('fee_schedules') }} as fee_schedules
