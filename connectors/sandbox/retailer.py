@@ -24,6 +24,8 @@ from connectors.sandbox.stripe_api import FakeStripeAPI
 from connectors.sandbox.webhook_sender import SendReport, WebhookSender, world_deliveries
 from connectors.sandbox.wms_api import FakeWmsAPI
 
+DELIVERY_CONNECTIONS = 4  # a vendor's sender delivers several events at once
+
 
 @dataclass
 class RunningSandbox:
@@ -42,14 +44,16 @@ class RunningSandbox:
     def access_token(self) -> str:
         return self.env["SHOPIFY_ACCESS_TOKEN"]
 
-    def deliver_webhooks(self, receiver_url: str, *, duplicate_rate: float = 0.05) -> SendReport:
-        """Post the web shop's and Stripe's events to a receiver, signed, some of them twice."""
+    def deliver_webhooks(self, receiver_url: str, *, duplicate_rate: float = 0.05,
+                         connections: int = DELIVERY_CONNECTIONS) -> SendReport:
+        """Post the web shop's and Stripe's events to a receiver, signed, some of them twice, several at once."""
         deliveries = world_deliveries(self.world.world, self.world.store.orders, self.world.channels["stripe"])
         self.world.ground_truth["sources"] = self.world.world.records
         write_manifest(self.world, self.manifest_path)
         sender = WebhookSender(receiver_url, shopify_secret=self.env["SHOPIFY_WEBHOOK_SECRET"],
                                stripe_secret=self.env["STRIPE_WEBHOOK_SECRET"],
-                               rng=self.world.world.rng("webhook_delivery"), duplicate_rate=duplicate_rate)
+                               rng=self.world.world.rng("webhook_delivery"), duplicate_rate=duplicate_rate,
+                               connections=connections)
         return sender.send(deliveries)
 
     def stop(self) -> None:

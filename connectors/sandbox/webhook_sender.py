@@ -5,6 +5,7 @@
 - at least once: a delivery answered with anything but 2xx (or not answered) is retried with
   backoff, and at `duplicate_rate` a delivery that succeeded is sent once more with the same
   webhook/event id, as vendors' queues occasionally do;
+- on `connections` connections at once, so events arrive in no promised order, as the vendors warn;
 - Shopify topics orders/create (the order as first placed, no refunds), orders/updated (the order
   as it is now, for orders that changed) and refunds/create (each refund); Stripe types
   charge.succeeded, charge.refunded (one per refund; data.object is the charge, as Stripe sends),
@@ -22,6 +23,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -54,6 +56,21 @@ class SendReport:
 
     def total(self, vendor: str | None = None) -> int:
         return sum(n for v, topics in self.events.items() if vendor in (None, v) for n in topics.values())
+
+    @classmethod
+    def combined(cls, reports: Iterable[SendReport]) -> SendReport:
+        """One report of several connections' reports."""
+        whole = cls()
+        for report in reports:
+            for vendor, topics in report.events.items():
+                counts = whole.events.setdefault(vendor, {})
+                for topic, n in topics.items():
+                    counts[topic] = counts.get(topic, 0) + n
+            whole.attempts += report.attempts
+            whole.duplicates_sent += report.duplicates_sent
+            whole.retries += report.retries
+            whole.undelivered += report.undelivered
+        return whole
 
 
 def _body(payload: dict) -> bytes:
@@ -141,7 +158,8 @@ class WebhookSender:
 
     def __init__(self, base_url: str, *, shopify_secret: str, stripe_secret: str, rng: random.Random,
                  duplicate_rate: float = 0.05, max_attempts: int = 5, backoff_seconds: float = 0.0,
-                 timeout: float = 5.0, clock: Callable[[], float] = time.time, shop_domain: str = SHOP_DOMAIN):
+                 timeout: float = 5.0, clock: Callable[[], float] = time.time, shop_domain: str = SHOP_DOMAIN,
+                 connections: int = 1):
         self.base_url = base_url.rstrip("/")
         self._shopify_secret = shopify_secret
         self._stripe_secret = stripe_secret
@@ -152,10 +170,10 @@ class WebhookSender:
         self.timeout = timeout
         self._clock = clock
         self.shop_domain = shop_domain
-        # One kept-alive connection, as a vendor's sender keeps one: requests' per-call session merging
-        # (proxies from the environment, hooks) cost the sender more than the receiver's whole work.
+        # Vendors deliver on several connections at once, in no promised order (Shopify and Stripe both
+        # say so): each connection sends its share of the events one after another, kept alive.
+        self.connections = max(1, connections)
         self._address = urlsplit(self.base_url)
-        self._connection: http.client.HTTPConnection | None = None
 
     def __repr__(self) -> str:
         return f"WebhookSender({self.base_url!r})"
@@ -180,35 +198,61 @@ class WebhookSender:
         return headers
 
     def send(self, deliveries: Iterable[Delivery]) -> SendReport:
-        report = SendReport()
-        for delivery in deliveries:
-            if not self._deliver(delivery, report):
-                report.undelivered.append(delivery)
-                continue
-            topics = report.events.setdefault(delivery.vendor, {})
-            topics[delivery.topic] = topics.get(delivery.topic, 0) + 1
-            if self.rng.random() < self.duplicate_rate:
-                report.duplicates_sent += 1
-                self._deliver(delivery, report)
+        deliveries = list(deliveries)
+        # Drawn before anything is sent, in the deliveries' order: a seed sends the same duplicates
+        # however the connections interleave.
+        twice = [self.rng.random() < self.duplicate_rate for _ in deliveries]
+        lanes = max(1, min(self.connections, len(deliveries)))
+        if lanes == 1:
+            return self._send_on_one_connection(deliveries, twice)
+        with ThreadPoolExecutor(lanes, thread_name_prefix="webhook-sender") as pool:
+            reports = list(pool.map(lambda lane: self._send_on_one_connection(deliveries[lane::lanes],
+                                                                              twice[lane::lanes]), range(lanes)))
+        return SendReport.combined(reports)
+
+    def _send_on_one_connection(self, deliveries: list[Delivery], twice: list[bool]) -> SendReport:
+        report, connection = SendReport(), _KeptAliveConnection(self._address, self.timeout)
+        try:
+            for delivery, again in zip(deliveries, twice):
+                if not self._deliver(delivery, report, connection):
+                    report.undelivered.append(delivery)
+                    continue
+                topics = report.events.setdefault(delivery.vendor, {})
+                topics[delivery.topic] = topics.get(delivery.topic, 0) + 1
+                if again:
+                    report.duplicates_sent += 1
+                    self._deliver(delivery, report, connection)
+        finally:
+            connection.close()
         return report
 
-    def _deliver(self, delivery: Delivery, report: SendReport) -> bool:
+    def _deliver(self, delivery: Delivery, report: SendReport, connection: _KeptAliveConnection) -> bool:
         path = f"{self._address.path}/webhooks/{delivery.vendor}"
         for attempt in range(self.max_attempts):
             if attempt:
                 report.retries += 1
                 time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             report.attempts += 1
-            status = self._post(path, delivery.body, self.headers(delivery))
+            status = connection.post(path, delivery.body, self.headers(delivery))
             if status is not None and 200 <= status < 300:
                 return True
         return False
 
-    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> int | None:
-        """The answer's status, or None when there was no answer (the connection is then opened afresh)."""
+
+class _KeptAliveConnection:
+    """One HTTP connection, kept alive between posts and opened afresh after a failure. Plain http.client:
+    requests' per-call session merging (proxies from the environment, hooks) cost the sender more than the
+    receiver's whole work."""
+
+    def __init__(self, address, timeout: float):
+        self._address, self._timeout = address, timeout
+        self._connection: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> int | None:
+        """The answer's status, or None when there was no answer."""
         if self._connection is None:
             self._connection = http.client.HTTPConnection(self._address.hostname, self._address.port,
-                                                          timeout=self.timeout)
+                                                          timeout=self._timeout)
         try:
             self._connection.request("POST", path, body=body, headers=headers)
             response = self._connection.getresponse()

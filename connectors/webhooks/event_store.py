@@ -11,9 +11,10 @@ vendor, partition = the UTC date received) holding one record, the event: vendor
 topic, received_at, the headers that matter (never a signature) and the raw body as text, exactly
 as the vendor sent it, so a later re-parse sees what the vendor signed.
 
-Exactly once: the file is written aside, fsynced, then hard-linked to its final name, which fails
-if the name exists (O_EXCL semantics, atomic on POSIX), all under a per-vendor file lock that
-also checks the other days' folders (a retry can come a day later: Stripe retries for 3 days).
+Exactly once: the file is written aside and fsynced, then hard-linked to its final name, which fails
+if the name exists (O_EXCL semantics, atomic on POSIX), under a per-vendor file lock that also
+checks the other days' folders (a retry can come a day later: Stripe retries for 3 days). Only the
+check and the link hold the lock, so concurrent deliveries write and fsync in parallel.
 """
 from __future__ import annotations
 
@@ -81,13 +82,29 @@ class EventStore:
             "records": [event.record()],
         }, sort_keys=True, separators=(",", ":")).encode()
         directory.mkdir(parents=True, exist_ok=True)
-        with self._vendor_lock(event.vendor):
-            if self.contains(event.vendor, event.event_id):
-                return False
-            return _create_once(directory / name, body)
+        # Written and fsynced before the lock: the lock guards only the check across day folders and the link,
+        # so deliveries on several connections write and fsync side by side.
+        aside = _written_aside(directory, body)
+        try:
+            with self._vendor_lock(event.vendor):
+                earlier = self._stored(event.vendor, event.event_id)
+                if earlier is None:
+                    try:
+                        os.link(aside, directory / name)  # fails if the name exists: never replaces an event
+                    except FileExistsError:
+                        earlier = directory / name
+            # The name must survive a crash before anyone is told 200, a duplicate's sender included: the
+            # first delivery of the event may still be on its way to this fsync.
+            _fsync_directory(directory if earlier is None else earlier.parent)
+            return earlier is None
+        finally:
+            os.unlink(aside)
 
     def contains(self, vendor: str, event_id: str) -> bool:
-        return any((self.root / vendor).glob(f"*/{file_name(event_id)}"))
+        return self._stored(vendor, event_id) is not None
+
+    def _stored(self, vendor: str, event_id: str) -> Path | None:
+        return next((self.root / vendor).glob(f"*/{file_name(event_id)}"), None)
 
     def files(self, vendor: str | None = None) -> list[Path]:
         """Every stored event file (absolute), oldest received day first."""
@@ -146,22 +163,19 @@ def _oldest_day_first(folder: Path) -> tuple[str, str]:
     return folder.name, folder.parent.name  # <vendor>/<received day>: the day, then the vendor
 
 
-def _create_once(path: Path, body: bytes) -> bool:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+def _written_aside(directory: Path, body: bytes) -> str:
+    """A hidden, read-only file holding `body`, fsynced: linked to its final name once known to be new."""
+    fd, aside = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(body)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o444)
-        try:
-            os.link(tmp, path)  # fails if the name exists: never replaces a stored event
-        except FileExistsError:
-            return False
-        _fsync_directory(path.parent)
-        return True
-    finally:
-        os.unlink(tmp)
+        os.chmod(aside, 0o444)
+    except BaseException:
+        os.unlink(aside)
+        raise
+    return aside
 
 
 def _fsync_directory(directory: Path) -> None:

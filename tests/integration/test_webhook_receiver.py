@@ -110,6 +110,27 @@ def test_the_same_delivery_racing_itself_from_threads_is_stored_once(receiver):
     assert statuses == [200] * 8
     assert len(receiver.store.files("shopify")) == 1
     assert receiver.outcomes[("shopify", "stored")] == 1 and receiver.outcomes[("shopify", "duplicate")] == 7
+    day_folder = receiver.store.files("shopify")[0].parent
+    assert [p.name for p in day_folder.iterdir()] == [receiver.store.files("shopify")[0].name]  # nothing left aside
+
+
+def test_a_sender_on_several_connections_sends_what_one_connection_sends(tmp_path):
+    sandbox = simulate(SandboxConfig(seed=5, start_date=date(2026, 11, 2), days=2, orders_per_day=20))
+    deliveries = world_deliveries(sandbox.world, sandbox.store.orders, sandbox.channels["stripe"])
+    reports, stored = [], []
+    for connections in (1, 4):
+        with WebhookReceiver(tmp_path / f"landing-{connections}", SECRETS) as receiver:
+            reports.append(_sender(receiver, duplicate_rate=0.3, connections=connections).send(deliveries))
+            stored.append(sorted(f"{p.parent.parent.name}/{p.name}" for p in receiver.store.files()))  # vendor/event
+            outcomes = receiver.outcomes
+        assert sum(n for (_, outcome), n in outcomes.items() if outcome == "stored") == len(deliveries)
+        assert sum(n for (_, outcome), n in outcomes.items() if outcome == "duplicate") == reports[-1].duplicates_sent
+    one, four = reports
+    assert one.duplicates_sent > 0 and one.undelivered == four.undelivered == []
+    # The same seed sends the same duplicates, whatever order the four connections deliver in.
+    assert (four.events, four.attempts, four.duplicates_sent) == (one.events, one.attempts, one.duplicates_sent)
+    assert stored[0] == stored[1] and len(stored[0]) == len(deliveries) == one.total()
+    assert {vendor for vendor, _ in outcomes} == {"shopify", "stripe"}
 
 
 def test_oversized_bodies_unknown_paths_and_health(receiver):
