@@ -100,9 +100,6 @@ class EventStore:
         finally:
             os.unlink(aside)
 
-    def contains(self, vendor: str, event_id: str) -> bool:
-        return self._stored(vendor, event_id) is not None
-
     def _stored(self, vendor: str, event_id: str) -> Path | None:
         return next((self.root / vendor).glob(f"*/{file_name(event_id)}"), None)
 
