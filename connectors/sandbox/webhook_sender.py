@@ -203,8 +203,6 @@ class WebhookSender:
         # however the connections interleave.
         twice = [self.rng.random() < self.duplicate_rate for _ in deliveries]
         lanes = max(1, min(self.connections, len(deliveries)))
-        if lanes == 1:
-            return self._send_on_one_connection(deliveries, twice)
         with ThreadPoolExecutor(lanes, thread_name_prefix="webhook-sender") as pool:
             reports = list(pool.map(lambda lane: self._send_on_one_connection(deliveries[lane::lanes],
                                                                               twice[lane::lanes]), range(lanes)))
